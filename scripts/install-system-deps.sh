@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian libraries handoutgen needs beyond the Python packages:
+# WeasyPrint subsets embedded fonts with HarfBuzz-Subset (without it WeasyPrint
+# falls back to fontTools and warns, and handoutgen treats every warning as a failure).
+set -euo pipefail
+
+need=()
+ldconfig -p | grep -q 'libharfbuzz-subset\.so\.0' || need+=(libharfbuzz-subset0)
+ldconfig -p | grep -q 'libpango-1\.0\.so\.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+
+if ((${#need[@]} == 0)); then
+  exit 0
+fi
+echo "Installing system packages: ${need[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "Please install as root: apt-get install ${need[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,120 @@
+"""Build handouts: the pipeline load → validate → render HTML → render PDF → write.
+
+Each handout is built independently: one bad file is reported and the others
+are still written. With more than one job, rendering runs in a process pool whose
+workers each keep one PdfRenderer (fonts and base CSS parsed once); the parent
+process alone writes files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from handoutgen.errors import HandoutgenError
+from handoutgen.model import PaperSize
+from handoutgen.render_html import render_handout_html
+from handoutgen.render_pdf import PdfRenderer
+from handoutgen.workspace import RENDER_ROOTS, HandoutFile, Workspace
+from handoutgen.write import write_atomic
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    file: HandoutFile
+    output: Path | None = None
+    error: HandoutgenError | None = None
+
+
+def output_name(file: HandoutFile) -> str:
+    return f"{file.id}.{file.language}.pdf"
+
+
+class HandoutRenderer:
+    """Everything one process needs to turn handout files into PDF bytes, set up once."""
+
+    def __init__(self, workspace: Workspace, brand: str | None, paper: PaperSize | None):
+        self.workspace = workspace
+        self.brand = workspace.load_brand(brand)
+        self.paper: PaperSize = paper or workspace.config.paper
+        self.pdf = PdfRenderer(
+            workspace.styles_dir, [workspace.root / name for name in RENDER_ROOTS]
+        )
+
+    def render(self, file: HandoutFile) -> bytes:
+        handout = self.workspace.load_handout(file)
+        document = render_handout_html(
+            handout, self.brand, self.paper, self.workspace.root, self.workspace.templates_dir
+        )
+        return self.pdf.render(document, what=str(file.path.relative_to(self.workspace.root)))
+
+
+_worker: HandoutRenderer | None = None
+
+
+def _start_worker(root: Path, brand: str | None, paper: PaperSize | None) -> None:
+    global _worker
+    _worker = HandoutRenderer(Workspace(root), brand, paper)
+
+
+def _render_in_worker(file: HandoutFile) -> bytes | HandoutgenError:
+    assert _worker is not None
+    try:
+        return _worker.render(file)
+    except HandoutgenError as error:  # returned, not raised: one bad file spoils nothing else
+        return error
+
+
+def render_all(
+    workspace: Workspace, files: list[HandoutFile], brand: str | None, paper: PaperSize | None, jobs: int
+) -> Iterator[tuple[HandoutFile, bytes | HandoutgenError]]:
+    """Yield (file, PDF bytes or error) for every file, in order."""
+    if jobs <= 1 or len(files) <= 1:
+        renderer = HandoutRenderer(workspace, brand, paper)
+        for file in files:
+            try:
+                yield file, renderer.render(file)
+            except HandoutgenError as error:
+                yield file, error
+        return
+    # Fail fast on a bad brand before starting workers, and import WeasyPrint once so
+    # forked workers inherit it.
+    workspace.load_brand(brand)
+    import weasyprint  # noqa: F401
+
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(files)),
+        initializer=_start_worker,
+        initargs=(workspace.root, brand, paper),
+    ) as pool:
+        yield from zip(files, pool.map(_render_in_worker, files))
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def build(
+    workspace: Workspace,
+    files: list[HandoutFile],
+    out_dir: Path,
+    brand: str | None = None,
+    paper: PaperSize | None = None,
+    jobs: int = 1,
+    on_done: Callable[[BuildResult], None] | None = None,
+) -> list[BuildResult]:
+    results = []
+    for file, outcome in render_all(workspace, files, brand, paper, jobs):
+        if isinstance(outcome, HandoutgenError):
+            result = BuildResult(file, error=outcome)
+        else:
+            target = out_dir / output_name(file)
+            write_atomic(target, outcome)
+            result = BuildResult(file, output=target)
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return results

@@ -1,0 +1,78 @@
+"""One exception family for everything a user can fix.
+
+Each error knows where it happened (file, line, field, or roster row) and renders
+as ``path:line: field 'x': message`` like a compiler, so the CLI can print it
+without a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path | None = None
+    line: int | None = None
+    field: str | None = None
+    row: int | None = None
+
+    def render(self, root: Path | None = None) -> str:
+        parts = []
+        if self.path is not None:
+            shown = self.path
+            if root is not None:
+                try:
+                    shown = self.path.resolve().relative_to(root.resolve())
+                except ValueError:
+                    pass
+            parts.append(f"{shown}:{self.line}" if self.line else str(shown))
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return ": ".join(parts)
+
+
+class HandoutgenError(Exception):
+    """Base of every error caused by input the user can fix. Never a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, location: Location | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location or Location()
+
+    def render(self, root: Path | None = None) -> str:
+        where = self.location.render(root)
+        return f"{where}: {self.message}" if where else self.message
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class SourceError(HandoutgenError):
+    """A handout, brand or config file is unreadable, malformed or invalid."""
+
+
+class RenderError(HandoutgenError):
+    """A template or WeasyPrint refused to produce a PDF (warning, refused URL, …)."""
+
+
+class UsageError(HandoutgenError):
+    """The command line asks for something that does not exist."""
+
+    exit_code = 2
+
+
+class ErrorList(HandoutgenError):
+    """Several independent errors found in one pass (``check`` reports them all)."""
+
+    def __init__(self, errors: list[HandoutgenError]):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+    def render(self, root: Path | None = None) -> str:
+        return "\n".join(error.render(root) for error in self.errors)

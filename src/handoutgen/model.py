@@ -1,0 +1,203 @@
+"""The typed model of a handout, a brand and a workspace config.
+
+Templates see these attributes, never dict lookups, and ``handoutgen schema``
+prints the JSON Schema pydantic derives from them. Every model forbids unknown
+keys: a misspelt key must be an error, not a value that silently disappears.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# BCP 47 subset: language, optional script, optional region (en, es, zh-Hans, pt-BR).
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$"
+HEX_COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+PHONE_PATTERN = r"^\+?[0-9(][0-9 ().\-]{1,30}[0-9]$"
+
+# What each pattern means, for error messages a person can act on.
+PATTERN_HELP = {
+    SLUG_PATTERN: "use lower-case letters, digits and single hyphens, e.g. 'kidney-stent'",
+    LANGUAGE_PATTERN: "use a language tag such as 'en', 'es', 'zh-Hans' or 'pt-BR'",
+    HEX_COLOUR_PATTERN: "use a colour like '#0b5d6b' (in quotes)",
+    PHONE_PATTERN: "use digits, spaces and ( ) . - with an optional leading +, e.g. '(555) 010-0142'",
+}
+
+
+def _no_bare_number(value: object) -> object:
+    # YAML reads `version: 1.0` as the float 1.0 and `1.10` as 1.1: refuse, with the fix.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f'write it as text in quotes, e.g. "{value}", so YAML keeps it exact')
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
+LanguageTag = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
+HexColour = Annotated[str, Field(pattern=HEX_COLOUR_PATTERN)]
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN)]
+VersionText = Annotated[str, BeforeValidator(_no_bare_number), Field(min_length=1, max_length=20)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Source(Strict):
+    """Where the content came from; printed as an attribution, never fetched."""
+
+    title: Text
+    publisher: str = ""
+    url: str = ""
+    date: dt.date | None = None
+    note: str = Field("", description="How the source was adapted, for reviewers and readers.")
+
+
+class Term(Strict):
+    term: Text
+    meaning: Text = Field(description="A plain explanation of the term.")
+
+
+class ExpectedSteps(Strict):
+    """What happens, as numbered steps a patient can follow."""
+
+    before: list[Text] = []
+    during: list[Text] = []
+    after: list[Text] = Field([], description="Right after the procedure.")
+
+    def is_empty(self) -> bool:
+        return not (self.before or self.during or self.after)
+
+
+class NormalEffect(Strict):
+    """Something that is normal after the procedure, how long it lasts and what helps."""
+
+    what: Text
+    how_long: str = ""
+    what_helps: list[Text] = []
+
+
+class Aftercare(Strict):
+    normal: list[NormalEffect] = []
+    instructions: list[Text] = []
+
+    def is_empty(self) -> bool:
+        return not (self.normal or self.instructions)
+
+
+class WhenToCall(Strict):
+    """The box with the clinic's phone number; it always prints."""
+
+    warning_signs: list[Text] = Field(
+        [], description="Signs to call the clinic about. Only what the source says."
+    )
+    emergency: list[Text] = Field(
+        [], description="Signs that need emergency services rather than the clinic."
+    )
+
+
+class Handout(Strict):
+    """One procedure handout in one language (``handouts/<id>/<language>.yaml``)."""
+
+    id: Slug
+    language: LanguageTag
+    title: Text
+    summary: Text = Field(description="One or two sentences: what this handout is about.")
+    version: VersionText
+    last_reviewed: dt.date = Field(description="Date the content was last reviewed or updated.")
+    reviewed_by: str = Field("", description='Empty prints "Not yet reviewed by a clinician".')
+    sources: list[Source] = Field(min_length=1)
+    review_notes: list[str] = Field(
+        [], description="Notes for the reviewing clinician; never printed."
+    )
+
+    overview: list[Text] = Field(min_length=1, description="What it is, as paragraphs.")
+    reasons: list[Text] = Field([], description="Why it is done.")
+    preparation: list[Text] = []
+    what_to_expect: ExpectedSteps = ExpectedSteps()
+    benefits: list[Text] = []
+    risks: list[Text] = []
+    aftercare: Aftercare = Aftercare()
+    when_to_call: WhenToCall = WhenToCall()
+    questions: list[Text] = Field([], description="Questions to ask your care team.")
+    words_to_know: list[Term] = []
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.reviewed_by.strip())
+
+
+def _relative_luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: str, second: str = "#ffffff") -> float:
+    """WCAG contrast ratio of two colours (default: against white paper)."""
+    lighter, darker = sorted((_relative_luminance(first), _relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _readable_on_white(value: str) -> str:
+    ratio = contrast(value)
+    if ratio < 4.5:
+        raise ValueError(
+            f"{value} has a contrast of {ratio:.1f}:1 on white paper; headings and the "
+            "phone number are printed in it and need at least 4.5:1 (choose a darker colour)"
+        )
+    return value
+
+
+class BrandColours(Strict):
+    primary: Annotated[HexColour, AfterValidator(_readable_on_white)] = Field(
+        description="Headings, rules and the phone number; must read well on white."
+    )
+    accent: HexColour = Field(description="Background tint of the 'When to call' box.")
+
+    @model_validator(mode="after")
+    def _phone_readable_in_box(self) -> BrandColours:
+        # The phone number is printed in the primary colour on the accent tint.
+        ratio = contrast(self.primary, self.accent)
+        if ratio < 4.5:
+            raise ValueError(
+                f"primary {self.primary} on accent {self.accent} has a contrast of {ratio:.1f}:1; "
+                "the phone number in the 'When to call' box needs at least 4.5:1 "
+                "(make the accent a lighter tint)"
+            )
+        return self
+
+
+class Brand(Strict):
+    """A clinic's identity (``styles/brands/<name>/brand.yaml``)."""
+
+    name: Text = Field(description="Clinic name, printed in the header.")
+    logo: str = Field("", description="SVG or PNG file beside brand.yaml; empty for none.")
+    logo_alt: str = Field("", description="Alternative text for the logo.")
+    colours: BrandColours
+    phone: Phone
+    emergency_number: str = Field("911", description="Emergency services number.")
+    address: str = ""
+    website: str = ""
+    footer: str = Field("", description="A short line printed at the foot of every page.")
+
+
+PaperSize = Literal["letter", "a4"]
+
+
+class WorkspaceConfig(Strict):
+    """Optional ``handoutgen.yaml`` at the workspace root."""
+
+    default_brand: Slug | None = None
+    paper: PaperSize = "letter"
+

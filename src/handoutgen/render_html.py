@@ -1,0 +1,130 @@
+"""Render-HTML stage: a handout and a brand become an HTML document and its page CSS.
+
+Patient and handout data only ever reach templates as context values. HTML
+templates are autoescaped; the page CSS template is not (HTML escaping would
+corrupt CSS strings), so every text placed in it goes through ``css_string``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from pathlib import Path
+
+import jinja2
+from babel import Locale
+from babel.dates import format_date
+
+from handoutgen.errors import Location, RenderError
+from handoutgen.model import Handout, PaperSize
+from handoutgen.workspace import BrandInfo
+
+HANDOUT_TEMPLATE = "handout.html.j2"
+PAGE_CSS_TEMPLATE = "page.css.j2"
+PAGE_SIZES: dict[str, str] = {"letter": "letter", "a4": "A4"}
+
+
+@dataclass(frozen=True)
+class HtmlDocument:
+    """What the PDF stage needs: the HTML, its page CSS, and where relative URLs start."""
+
+    html: str
+    page_css: str
+    base_url: str
+    title: str
+    language: str
+
+
+def css_string(text: str) -> str:
+    """Quote ``text`` as a CSS string: nothing in it can end the string or the rule."""
+    escaped = []
+    for char in str(text):
+        if char in '"\\<>' or ord(char) < 0x20 or ord(char) == 0x7F:
+            # Hex escape plus a space terminator; newline becomes \a (a line break with pre-line).
+            escaped.append(f"\\{ord(char):x} ")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
+
+
+def counter_content(pattern: str) -> str:
+    """Turn ``'Page {page} of {pages}'`` into CSS content with live page counters."""
+    parts = []
+    for piece in re.split(r"(\{page\}|\{pages\})", pattern):
+        if piece == "{page}":
+            parts.append("counter(page)")
+        elif piece == "{pages}":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append(css_string(piece))
+    return " ".join(parts)
+
+
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language, sep="-")
+    except (ValueError, LookupError):
+        return Locale.parse("en")
+
+
+def long_date(value, language: str = "en") -> str:  # noqa: ANN001 - date
+    return format_date(value, format="long", locale=_locale(language))
+
+
+def text_direction(language: str) -> str:
+    return "rtl" if _locale(language).character_order == "right-to-left" else "ltr"
+
+
+@lru_cache(maxsize=8)
+def environment(templates_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+    env.install_null_translations(newstyle=True)
+    env.filters["css_string"] = css_string
+    env.filters["counter_content"] = counter_content
+    return env
+
+
+def render_handout_html(
+    handout: Handout, brand: BrandInfo, paper: PaperSize, workspace_root: Path, templates_dir: Path
+) -> HtmlDocument:
+    env = environment(templates_dir)
+    logo_url = None
+    if brand.logo_path is not None:
+        logo_url = brand.logo_path.relative_to(workspace_root).as_posix()
+    context = {
+        "handout": handout,
+        "brand": brand.brand,
+        "logo_url": logo_url,
+        "direction": text_direction(handout.language),
+        "page_size": PAGE_SIZES[paper],
+        "long_date": partial(long_date, language=handout.language),
+    }
+    try:
+        html = env.get_template(HANDOUT_TEMPLATE).render(context)
+        page_css = env.get_template(PAGE_CSS_TEMPLATE).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise RenderError(
+            f"template syntax: {error.message}",
+            Location(Path(error.filename or templates_dir), error.lineno),
+        ) from None
+    except jinja2.TemplateNotFound as error:
+        raise RenderError(f"template '{error.name}' not found", Location(templates_dir)) from None
+    except jinja2.UndefinedError as error:
+        raise RenderError(
+            f"template uses an undefined value: {error.message}", Location(templates_dir)
+        ) from None
+    return HtmlDocument(
+        html=html,
+        page_css=page_css,
+        base_url=workspace_root.as_uri() + "/",
+        title=handout.title,
+        language=handout.language,
+    )

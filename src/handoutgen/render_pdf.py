@@ -1,0 +1,125 @@
+"""Render-PDF stage: HTML + CSS become tagged PDF bytes with WeasyPrint.
+
+WeasyPrint is imported here only, and lazily, so ``check``, ``list`` and
+``--help`` never pay for it. A render may read files only under the workspace's
+templates/, styles/ and handouts/ folders; anything else (http, https, data,
+file URLs elsewhere) stops the render. WeasyPrint reports bad CSS, refused URLs
+and unusable fonts only as log messages: every such message fails the render.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from handoutgen.errors import RenderError
+from handoutgen.render_html import HtmlDocument
+
+BASE_STYLESHEETS = ("fonts/fonts.css", "handout.css")
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": b"handoutgen", "uncompressed_pdf": False}
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _fail_on_weasyprint_warnings(what: str):
+    """Turn every WeasyPrint warning or error logged inside the block into a RenderError."""
+    logger = logging.getLogger("weasyprint")
+    collector = _WarningCollector()
+    logger.addHandler(collector)
+    try:
+        yield
+    finally:
+        logger.removeHandler(collector)
+    if collector.messages:
+        shown = "; ".join(dict.fromkeys(collector.messages))
+        raise RenderError(f"WeasyPrint refused part of {what}: {shown}")
+
+
+def _make_fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class WorkspaceFetcher(URLFetcher):
+        """Serves files under the allowed folders and refuses everything else."""
+
+        def __init__(self, roots: list[Path]):
+            super().__init__(allowed_protocols={"file"}, allow_redirects=False, fail_on_errors=True)
+            self.roots = [root.resolve() for root in roots]
+            self.refused: list[str] = []
+
+        def allowed_path(self, url: str) -> Path | None:
+            parts = urlsplit(url)
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                return None
+            path = Path(unquote(parts.path)).resolve()
+            if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
+                return path
+            return None
+
+        def fetch(self, url, headers=None):  # noqa: ANN001 - WeasyPrint signature
+            path = self.allowed_path(url)
+            if path is None:
+                self.refused.append(url)
+                raise PermissionError(f"refused to load {url}: only files under the workspace's "
+                                      "templates/, styles/ and handouts/ may be used")
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+
+    return WorkspaceFetcher
+
+
+class PdfRenderer:
+    """Keeps one font configuration and the pre-parsed base CSS for many renders."""
+
+    def __init__(self, styles_dir: Path, allowed_roots: list[Path]):
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.fetcher = _make_fetcher_class()(allowed_roots)
+        self.font_config = FontConfiguration()
+        self.stylesheets = []
+        for name in BASE_STYLESHEETS:
+            path = styles_dir / name
+            if not path.is_file():
+                raise RenderError(f"stylesheet {path} is missing")
+            with self._guard(f"stylesheet {path}"):
+                self.stylesheets.append(
+                    CSS(filename=str(path), url_fetcher=self.fetcher, font_config=self.font_config)
+                )
+
+    @contextmanager
+    def _guard(self, what: str):
+        from weasyprint.urls import FatalURLFetchingError
+
+        self.fetcher.refused.clear()
+        try:
+            with _fail_on_weasyprint_warnings(what):
+                yield
+        except FatalURLFetchingError:
+            refused = ", ".join(self.fetcher.refused) or "a resource"
+            raise RenderError(
+                f"{what} tried to load {refused}; only files under the workspace's "
+                "templates/, styles/ and handouts/ may be used"
+            ) from None
+
+    def render(self, document: HtmlDocument, what: str | None = None) -> bytes:
+        from weasyprint import CSS, HTML
+
+        what = what or f"'{document.title}'"
+        with self._guard(what):
+            page_css = CSS(string=document.page_css, base_url=document.base_url,
+                           url_fetcher=self.fetcher, font_config=self.font_config)
+            html = HTML(string=document.html, base_url=document.base_url, url_fetcher=self.fetcher)
+            return html.write_pdf(
+                stylesheets=[*self.stylesheets, page_css], font_config=self.font_config, **PDF_OPTIONS
+            )
