@@ -49,7 +49,7 @@ class HandoutRenderer:
         document = render_handout_html(
             handout, self.brand, self.paper, self.workspace.root, self.workspace.templates_dir
         )
-        return self.pdf.render(document, what=str(file.path.relative_to(self.workspace.root)))
+        return self.pdf.render(document, source=file.path)
 
 
 _worker: HandoutRenderer | None = None

@@ -166,20 +166,22 @@ def list_handouts(
         try:
             handout = ws.load_handout(file)
         except HandoutgenError:
-            row.update(status="invalid (run handoutgen check)")
+            row.update(status="invalid: run check")
         else:
             row.update(
                 title=handout.title,
                 version=handout.version,
                 last_reviewed=handout.last_reviewed.isoformat(),
                 reviewed_by=handout.reviewed_by,
-                status="reviewed" if handout.reviewed else "not yet reviewed by a clinician",
+                status="reviewed" if handout.reviewed else "not reviewed",
             )
         rows.append(row)
     if output_format is OutputFormat.json:
         out.print(json.dumps(rows, indent=2, ensure_ascii=False), markup=False)
         return
-    table = Table("id", "lang", "title", "version", "last reviewed", "status")
+    table = Table()
+    for column in ("id", "lang", "title", "version", "last reviewed", "status"):
+        table.add_column(column, no_wrap=column in ("id", "lang", "version", "last reviewed"))
     for row in rows:
         table.add_row(row["id"], row["language"], row.get("title", ""), row.get("version", ""),
                       row.get("last_reviewed", ""), row["status"])

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from handoutgen.errors import RenderError
+from handoutgen.errors import Location, RenderError
 from handoutgen.render_html import HtmlDocument
 
 BASE_STYLESHEETS = ("fonts/fonts.css", "handout.css")
@@ -32,7 +33,7 @@ class _WarningCollector(logging.Handler):
 
 
 @contextmanager
-def _fail_on_weasyprint_warnings(what: str):
+def _fail_on_weasyprint_warnings(source: Path, source_is_css: bool):
     """Turn every WeasyPrint warning or error logged inside the block into a RenderError."""
     logger = logging.getLogger("weasyprint")
     collector = _WarningCollector()
@@ -43,7 +44,11 @@ def _fail_on_weasyprint_warnings(what: str):
         logger.removeHandler(collector)
     if collector.messages:
         shown = "; ".join(dict.fromkeys(collector.messages))
-        raise RenderError(f"WeasyPrint refused part of {what}: {shown}")
+        # CSS messages say "at LINE:COLUMN"; that line is only ours to show for a CSS file.
+        where = re.search(r" at (\d+):\d+", collector.messages[0]) if source_is_css else None
+        raise RenderError(
+            f"WeasyPrint refused it: {shown}", Location(source, int(where[1]) if where else None)
+        )
 
 
 def _make_fetcher_class():
@@ -92,31 +97,32 @@ class PdfRenderer:
             path = styles_dir / name
             if not path.is_file():
                 raise RenderError(f"stylesheet {path} is missing")
-            with self._guard(f"stylesheet {path}"):
+            with self._guard(path, source_is_css=True):
                 self.stylesheets.append(
                     CSS(filename=str(path), url_fetcher=self.fetcher, font_config=self.font_config)
                 )
 
     @contextmanager
-    def _guard(self, what: str):
+    def _guard(self, source: Path, source_is_css: bool = False):
         from weasyprint.urls import FatalURLFetchingError
 
         self.fetcher.refused.clear()
         try:
-            with _fail_on_weasyprint_warnings(what):
+            with _fail_on_weasyprint_warnings(source, source_is_css):
                 yield
         except FatalURLFetchingError:
             refused = ", ".join(self.fetcher.refused) or "a resource"
             raise RenderError(
-                f"{what} tried to load {refused}; only files under the workspace's "
-                "templates/, styles/ and handouts/ may be used"
+                f"the render tried to load {refused}; only files under the workspace's "
+                "templates/, styles/ and handouts/ may be used",
+                Location(source),
             ) from None
 
-    def render(self, document: HtmlDocument, what: str | None = None) -> bytes:
+    def render(self, document: HtmlDocument, source: Path) -> bytes:
+        """Render ``document``; errors name ``source`` (the handout file it came from)."""
         from weasyprint import CSS, HTML
 
-        what = what or f"'{document.title}'"
-        with self._guard(what):
+        with self._guard(source):
             page_css = CSS(string=document.page_css, base_url=document.base_url,
                            url_fetcher=self.fetcher, font_config=self.font_config)
             html = HTML(string=document.html, base_url=document.base_url, url_fetcher=self.fetcher)

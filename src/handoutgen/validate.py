@@ -78,4 +78,5 @@ def validate(loaded: Loaded, model: type[M]) -> M:
                     Location(loaded.path, loaded.line_of(loc), field or None),
                 )
             )
+        errors.sort(key=lambda e: e.location.line or 0)
         raise ErrorList(errors) from None

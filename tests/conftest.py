@@ -1,0 +1,87 @@
+"""Shared fixtures: a sample workspace in a temp folder, the CLI, and PDF readers."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+import pypdfium2
+import pytest
+from typer.testing import CliRunner
+
+from handoutgen.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the repository's sample workspace that a test may change freely."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    for name in ("handouts", "templates", "styles"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "handoutgen.yaml", root / "handoutgen.yaml")
+    return root
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path) -> Run:
+    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture(autouse=True)
+def fail_on_weasyprint_logs(request, caplog):
+    """Like WeasyPrint's own assert_no_logs: a warning it only logs is a test failure.
+
+    Tests that provoke a warning on purpose (to see the render refuse it) carry the
+    ``weasyprint_logs_expected`` marker.
+    """
+    caplog.set_level(logging.WARNING, logger="weasyprint")
+    yield
+    if request.node.get_closest_marker("weasyprint_logs_expected") is None:
+        logged = [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]
+        assert logged == [], f"WeasyPrint logged: {logged}"
+
+
+def pdf_pages_text(path: Path) -> list[str]:
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        return [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+
+
+def pdf_text(path: Path) -> str:
+    # PDFium breaks lines where the layout does; join them so phrases can be searched.
+    return " ".join(" ".join(pdf_pages_text(path)).split())
+
+
+def pdf_fonts(path: Path) -> dict[str, bool]:
+    """Every font used on any page: base name -> whether its program is embedded."""
+    fonts = {}
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            resources = page.obj.get("/Resources", {})
+            for font in resources.get("/Font", {}).values():
+                descendants = font.get("/DescendantFonts")
+                target = descendants[0] if descendants is not None else font
+                descriptor = target.get("/FontDescriptor", {})
+                embedded = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+                fonts[str(font.get("/BaseFont"))] = embedded
+    return fonts

@@ -1,0 +1,142 @@
+"""An author makes mistakes in a handout; `handoutgen check` points at each one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HANDOUT = Path("handouts/retrograde-pyelography/en.yaml")
+
+
+def edit(workspace: Path, old: str, new: str, path: Path = HANDOUT) -> None:
+    file = workspace / path
+    text = file.read_text(encoding="utf-8")
+    assert old in text, old
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(workspace: Path, needle: str, path: Path = HANDOUT) -> int:
+    for number, line in enumerate((workspace / path).read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def test_clean_workspace_passes(cli, workspace):
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 0, result.stderr
+    assert "OK: 2 handout file(s)" in result.stderr
+
+
+def test_misspelt_key_names_file_line_and_suggestion(cli, workspace):
+    edit(workspace, "\nbenefits:", "\nbenefts:")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    line = line_of(workspace, "benefts:")
+    assert f"{HANDOUT}:{line}: unknown key 'benefts' (did you mean 'benefits'?)" in result.stderr
+
+
+def test_misspelt_nested_key(cli, workspace):
+    edit(workspace, "  - term: Kidney", "  - trem: Kidney")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    line = line_of(workspace, "trem: Kidney")
+    assert f"{HANDOUT}:{line}: field 'words_to_know[0]': unknown key 'trem' (did you mean 'term'?)" in result.stderr
+
+
+def test_wrong_type_names_the_field(cli, workspace):
+    edit(workspace, 'version: "1.0"', "version: 1.0")
+    edit(workspace, "questions:\n  - Why do I need this test?", "questions: Why do I need this test?")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"{HANDOUT}:{line_of(workspace, 'version: 1.0')}: field 'version': write it as text in quotes" in result.stderr
+    assert f"{HANDOUT}:{line_of(workspace, 'questions:')}: field 'questions': Input should be a valid list (got str)" in result.stderr
+
+
+def test_missing_required_field_points_at_the_parent(cli, workspace):
+    edit(workspace, "title: Retrograde Pyelography\n", "")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"{HANDOUT}:1: field 'title': required field is missing" in result.stderr
+
+
+def test_all_errors_are_reported_at_once(cli, workspace):
+    edit(workspace, "\nbenefits:", "\nbenefts:")
+    other = Path("handouts/nephrostomy-ureteral-stent/en.yaml")
+    edit(workspace, "\nreasons:", "\nreasosn:", other)
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert str(HANDOUT) in result.stderr and str(other) in result.stderr
+    assert "2 problem(s)" in result.stderr
+
+
+def test_broken_yaml_syntax_names_the_line(cli, workspace):
+    edit(workspace, "summary: >-", "summary: [unclosed")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"{HANDOUT}:" in result.stderr and "YAML syntax" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_alias_bomb_is_rejected_at_the_first_anchor(cli, workspace):
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for n in range(1, 12):  # 9**11 items if anything expanded it
+        prev = chr(ord("a") + n - 1)
+        name = chr(ord("a") + n)
+        levels.append(f"{name}: &{name} [{','.join(['*' + prev] * 9)}]")
+    (workspace / HANDOUT).write_text("\n".join(levels) + "\n", encoding="utf-8")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"{HANDOUT}:1: YAML syntax: anchors and aliases (&name, *name) are not allowed" in result.stderr
+
+
+def test_duplicate_key_is_an_error(cli, workspace):
+    edit(workspace, "\nbenefits:", "\nreasons:\n  - again\nbenefits:")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert "duplicate key 'reasons'" in result.stderr
+
+
+def test_oversized_file_is_refused(cli, workspace):
+    (workspace / HANDOUT).write_text("overview:\n" + "  - x\n" * 200_000, encoding="utf-8")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert "over the 524288-byte limit" in result.stderr
+
+
+def test_id_must_match_folder(cli, workspace):
+    edit(workspace, "id: retrograde-pyelography", "id: retrograde")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"{HANDOUT}:1: field 'id': id 'retrograde' does not match its folder" in result.stderr
+
+
+def test_brand_errors_are_checked(cli, workspace):
+    brand = Path("styles/brands/riverside/brand.yaml")
+    edit(workspace, 'primary: "#0b5d6b"', 'primary: "#aaccee"', brand)
+    edit(workspace, 'phone: "(555) 010-0142"', "phone: call us", brand)
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"{brand}:{line_of(workspace, 'primary:', brand)}: field 'colours.primary': #aaccee has a contrast" in result.stderr
+    assert f"{brand}:{line_of(workspace, 'phone:', brand)}: field 'phone': 'call us' is not valid" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["build", "no-such-handout"], 2),
+        (["build", "--brand", "nobody"], 2),
+        (["build", "--paper", "a5"], 2),
+    ],
+)
+def test_usage_errors_exit_2(cli, workspace, tmp_path, args, code):
+    result = cli(*args, "--workspace", workspace, "--out", tmp_path)
+    assert result.exit_code == code
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_not_a_workspace(cli, tmp_path):
+    result = cli("check", "--workspace", tmp_path)
+    assert result.exit_code == 2
+    assert "not a handoutgen workspace" in result.stderr

@@ -1,0 +1,103 @@
+"""The everyday commands: list, schema, version, and what a handout author controls."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import pdf_text
+
+HANDOUT = Path("handouts/retrograde-pyelography/en.yaml")
+
+
+def test_list_json(cli, workspace):
+    result = cli("list", "--format", "json", "--workspace", workspace)
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert [(r["id"], r["language"]) for r in rows] == [
+        ("nephrostomy-ureteral-stent", "en"),
+        ("retrograde-pyelography", "en"),
+    ]
+    assert rows[1]["version"] == "1.0"
+    assert rows[1]["last_reviewed"] == "2026-11-22"
+    assert rows[1]["status"] == "not reviewed"
+
+
+def test_list_marks_an_invalid_handout(cli, workspace):
+    (workspace / HANDOUT).write_text("id: [", encoding="utf-8")
+    rows = json.loads(cli("list", "--format", "json", "--workspace", workspace).stdout)
+    assert rows[1]["status"].startswith("invalid")
+
+
+def test_list_table(cli, workspace):
+    result = cli("list", "--workspace", workspace)
+    assert result.exit_code == 0
+    assert "retrograde-pyelography" in result.stdout and "2026-11-22" in result.stdout
+
+
+def test_schema_describes_every_section(cli):
+    schema = json.loads(cli("schema").stdout)
+    assert schema["additionalProperties"] is False
+    for key in ("overview", "reasons", "preparation", "what_to_expect", "benefits", "risks",
+                "aftercare", "when_to_call", "questions", "words_to_know", "reviewed_by", "sources"):
+        assert key in schema["properties"], key
+    brand = json.loads(cli("schema", "brand").stdout)
+    assert "colours" in brand["properties"]
+
+
+def test_console_script_and_module_agree(workspace):
+    version = subprocess.run([sys.executable, "-m", "handoutgen", "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("handoutgen ")
+    bin_dir = Path(sys.executable).parent
+    script = subprocess.run([bin_dir / "handoutgen", "check", "--workspace", workspace], capture_output=True, text=True)
+    assert script.returncode == 0, script.stderr
+
+
+def test_check_list_and_help_never_import_weasyprint(workspace):
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from handoutgen.cli import app\n"
+        f"for args in (['check', '-w', {str(workspace)!r}], ['list', '-w', {str(workspace)!r}], ['--help']):\n"
+        "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
+        "print('weasyprint' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_reviewed_handout_says_who_reviewed_it(cli, workspace, tmp_path):
+    path = workspace / HANDOUT
+    path.write_text(path.read_text().replace('reviewed_by: ""', "reviewed_by: Dr. Ada Example, MD"))
+    assert cli("build", "retrograde-pyelography", "-w", workspace, "-o", tmp_path).exit_code == 0
+    text = pdf_text(tmp_path / "retrograde-pyelography.en.pdf")
+    assert "Reviewed by Dr. Ada Example, MD on November 22, 2026." in text
+    assert "Not yet reviewed" not in text
+
+
+def test_warning_signs_and_emergency_print_in_the_box(cli, workspace, tmp_path):
+    path = workspace / HANDOUT
+    path.write_text(path.read_text() + (
+        "when_to_call:\n"
+        "  warning_signs:\n    - A sign the source names\n"
+        "  emergency:\n    - An emergency sign the source names\n"
+    ))
+    assert cli("build", "retrograde-pyelography", "-w", workspace, "-o", tmp_path).exit_code == 0
+    text = pdf_text(tmp_path / "retrograde-pyelography.en.pdf")
+    assert "Call Riverside Urology Clinic at (555) 010-0142 if you have: A sign the source names" in text
+    assert "Call 911 or go to the nearest emergency room if you have: An emergency sign" in text
+
+
+def test_footer_text_cannot_break_the_css(cli, workspace, tmp_path):
+    brand = workspace / "styles/brands/riverside/brand.yaml"
+    footer = 'Say "hi" \\ back; } @page { size: 1px } </style>'
+    text = brand.read_text().replace(
+        "footer: Riverside Urology Clinic · 100 River Road, Springfield · riverside-urology.example",
+        "footer: " + json.dumps(footer),
+    )
+    brand.write_text(text)
+    assert cli("build", "retrograde-pyelography", "-w", workspace, "-o", tmp_path).exit_code == 0
+    pdf = tmp_path / "retrograde-pyelography.en.pdf"
+    assert footer in pdf_text(pdf)
