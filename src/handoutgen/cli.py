@@ -180,10 +180,10 @@ def list_handouts(
         out.print(json.dumps(rows, indent=2, ensure_ascii=False), markup=False)
         return
     table = Table()
-    for column in ("id", "lang", "title", "version", "last reviewed", "status"):
-        table.add_column(column, no_wrap=column in ("id", "lang", "version", "last reviewed"))
+    for column in ("id", "lang", "version", "last reviewed", "status"):
+        table.add_column(column, no_wrap=True)
     for row in rows:
-        table.add_row(row["id"], row["language"], row.get("title", ""), row.get("version", ""),
+        table.add_row(row["id"], row["language"], row.get("version", ""),
                       row.get("last_reviewed", ""), row["status"])
     out.print(table)
 
