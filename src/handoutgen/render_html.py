@@ -32,8 +32,6 @@ class HtmlDocument:
     html: str
     page_css: str
     base_url: str
-    title: str
-    language: str
 
 
 def css_string(text: str) -> str:
@@ -125,6 +123,4 @@ def render_handout_html(
         html=html,
         page_css=page_css,
         base_url=workspace_root.as_uri() + "/",
-        title=handout.title,
-        language=handout.language,
     )
