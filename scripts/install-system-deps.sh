@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian libraries handoutgen needs beyond the Python packages:
-# WeasyPrint subsets embedded fonts with HarfBuzz-Subset (without it WeasyPrint
-# falls back to fontTools and warns, and handoutgen treats every warning as a failure).
+# Installs the Debian packages handoutgen needs beyond the Python packages:
+# - HarfBuzz-Subset: WeasyPrint subsets embedded fonts with it (without it WeasyPrint
+#   falls back to fontTools and warns, and handoutgen treats every warning as a failure);
+# - Noto fonts (SIL OFL) for every script Atkinson Hyperlegible lacks: Cyrillic, Greek,
+#   Vietnamese, Arabic, Hebrew (fonts-noto-core) and Chinese, Japanese, Korean
+#   (fonts-noto-cjk), so patient names and translations never print as empty boxes.
 set -euo pipefail
 
 need=()
 ldconfig -p | grep -q 'libharfbuzz-subset\.so\.0' || need+=(libharfbuzz-subset0)
 ldconfig -p | grep -q 'libpango-1\.0\.so\.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] || need+=(fonts-noto-core)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
 
 if ((${#need[@]} == 0)); then
   exit 0

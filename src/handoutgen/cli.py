@@ -141,6 +141,65 @@ def build(
 
 
 @app.command()
+def packets(
+    roster_file: Annotated[Path, typer.Argument(metavar="ROSTER", help="Roster: .csv, .yaml or .json.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for <patient_id>.pdf and the manifest.")] = Path("packets"),
+    brand: Annotated[Optional[str], typer.Option(help="Brand folder under styles/brands/.")] = None,
+    paper: Annotated[Optional[Paper], typer.Option(help="Paper size (default from handoutgen.yaml, else letter).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: CPU count).")] = None,
+    duplex: Annotated[bool, typer.Option("--duplex", help="Blank pages so every handout starts on a right-hand page.")] = False,
+    fallback_language: Annotated[Optional[str], typer.Option(help="Use this language when a handout is missing in the patient's (noted on the cover).")] = None,
+    combined: Annotated[Optional[Path], typer.Option(help="Also write one PDF of every packet, in roster order, for one print job.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip packets already written from unchanged inputs.")] = False,
+    encoding: Annotated[str, typer.Option(help="CSV text encoding, e.g. cp1252 for older exports.")] = "utf-8",
+    column_map: Annotated[Optional[list[str]], typer.Option("--map", help="'Export Header=column' (repeatable).")] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Make one print-ready packet per patient: a cover letter plus their handouts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from handoutgen.build import default_jobs
+    from handoutgen.packets import PacketOptions, make_packets
+    from handoutgen.roster import load_roster, parse_column_map
+
+    ws = open_workspace(workspace)
+    try:
+        roster = load_roster(roster_file, encoding, parse_column_map(column_map or []))
+        ws.load_brand(brand)
+    except HandoutgenError as error:
+        raise fail(error, ws.root) from None
+    if roster.ignored_columns:
+        err.print(f"Ignored roster columns: {', '.join(roster.ignored_columns)}", markup=False)
+    options = PacketOptions(
+        out_dir=out_dir, brand=brand, paper=paper.value if paper else None, duplex=duplex,
+        fallback_language=fallback_language, jobs=jobs or default_jobs(), resume=resume, combined=combined,
+    )
+    progress = Progress(
+        TextColumn("Packets"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("packets", total=len(roster.entries))
+        try:
+            rows = make_packets(ws, roster, options, on_done=lambda _: progress.advance(task))
+        except HandoutgenError as error:
+            raise fail(error, ws.root) from None
+    failed = [r for r in rows if r.status != "ok"]
+    shown_path = roster_file
+    for row in failed:  # patient_id and row number only: never the name
+        err.print(f"{shown_path}: row {row.row} ({row.patient_id or 'no patient_id'}): {row.error}", markup=False)
+    for row in rows:
+        for warning in row.warnings:
+            err.print(f"{shown_path}: row {row.row} ({row.patient_id}): warning: {warning}", markup=False)
+    err.print(
+        f"{len(rows) - len(failed)} of {len(rows)} packet(s) written to {out_dir}/ "
+        f"(manifest.csv, manifest.json){f'; combined: {combined}' if combined else ''}",
+        markup=False,
+    )
+    raise typer.Exit(EXIT_PROBLEMS if failed else EXIT_OK)
+
+
+@app.command()
 def check(workspace: WorkspaceOption = Path(".")) -> None:
     """Check every handout, brand and config file; print every problem as path:line: message."""
     ws = open_workspace(workspace)

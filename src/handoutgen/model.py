@@ -201,3 +201,31 @@ class WorkspaceConfig(Strict):
     default_brand: Slug | None = None
     paper: PaperSize = "letter"
 
+
+
+# A patient_id names the packet file: keep it to characters that are safe in any file system.
+PATIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PATTERN_HELP[PATIENT_ID_PATTERN] = (
+    "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (no '/', '..' or spaces)"
+)
+
+
+class RosterRow(Strict):
+    """One patient's row of a roster exported by a scheduling system."""
+
+    patient_id: Annotated[str, Field(pattern=PATIENT_ID_PATTERN)]
+    patient_name: str = ""
+    language: LanguageTag = "en"
+    handouts: list[Slug] = Field(min_length=1, description="Handout ids, separated by ';' in CSV.")
+    appointment: dt.datetime | None = Field(None, description="ISO date-time, e.g. 2026-12-01T09:30.")
+    arrive_minutes_before: Annotated[int, Field(ge=0, le=600)] | None = None
+    location: str = ""
+    clinician: str = ""
+    prep: str = Field("", description="Preparation in free text, printed on the cover letter.")
+    phone: Phone | None = Field(None, description="Overrides the brand's phone number.")
+
+    @property
+    def arrival(self) -> dt.datetime | None:
+        if self.appointment is None or self.arrive_minutes_before is None:
+            return None
+        return self.appointment - dt.timedelta(minutes=self.arrive_minutes_before)

@@ -14,14 +14,18 @@ from pathlib import Path
 
 import jinja2
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 
 from handoutgen.errors import Location, RenderError
-from handoutgen.model import Handout, PaperSize
+from handoutgen.model import Handout, PaperSize, RosterRow
 from handoutgen.workspace import BrandInfo
 
 HANDOUT_TEMPLATE = "handout.html.j2"
 PAGE_CSS_TEMPLATE = "page.css.j2"
+HANDOUT_STYLESHEETS = ("fonts/fonts.css", "handout.css")
+COVER_TEMPLATE = "cover.html.j2"
+COVER_PAGE_CSS_TEMPLATE = "cover-page.css.j2"
+COVER_STYLESHEETS = ("fonts/fonts.css", "cover.css")
 PAGE_SIZES: dict[str, str] = {"letter": "letter", "a4": "A4"}
 
 
@@ -32,6 +36,8 @@ class HtmlDocument:
     html: str
     page_css: str
     base_url: str
+    stylesheets: tuple[str, ...]  # names under styles/, parsed once per process
+    page_css_shared: bool = False  # page_css is the same for many documents
 
 
 def css_string(text: str) -> str:
@@ -90,24 +96,10 @@ def environment(templates_dir: Path) -> jinja2.Environment:
     return env
 
 
-def render_handout_html(
-    handout: Handout, brand: BrandInfo, paper: PaperSize, workspace_root: Path, templates_dir: Path
-) -> HtmlDocument:
+def _render(templates_dir: Path, names: tuple[str, str], context: dict) -> tuple[str, str]:
     env = environment(templates_dir)
-    logo_url = None
-    if brand.logo_path is not None:
-        logo_url = brand.logo_path.relative_to(workspace_root).as_posix()
-    context = {
-        "handout": handout,
-        "brand": brand.brand,
-        "logo_url": logo_url,
-        "direction": text_direction(handout.language),
-        "page_size": PAGE_SIZES[paper],
-        "long_date": partial(long_date, language=handout.language),
-    }
     try:
-        html = env.get_template(HANDOUT_TEMPLATE).render(context)
-        page_css = env.get_template(PAGE_CSS_TEMPLATE).render(context)
+        return tuple(env.get_template(name).render(context) for name in names)  # type: ignore[return-value]
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(
             f"template syntax: {error.message}",
@@ -119,8 +111,57 @@ def render_handout_html(
         raise RenderError(
             f"template uses an undefined value: {error.message}", Location(templates_dir)
         ) from None
-    return HtmlDocument(
-        html=html,
-        page_css=page_css,
-        base_url=workspace_root.as_uri() + "/",
-    )
+
+
+def _brand_context(brand: BrandInfo, paper: PaperSize, workspace_root: Path) -> dict:
+    logo_url = None
+    if brand.logo_path is not None:
+        logo_url = brand.logo_path.relative_to(workspace_root).as_posix()
+    return {"brand": brand.brand, "logo_url": logo_url, "page_size": PAGE_SIZES[paper]}
+
+
+def render_handout_html(
+    handout: Handout, brand: BrandInfo, paper: PaperSize, workspace_root: Path, templates_dir: Path
+) -> HtmlDocument:
+    context = {
+        **_brand_context(brand, paper, workspace_root),
+        "handout": handout,
+        "direction": text_direction(handout.language),
+        "long_date": partial(long_date, language=handout.language),
+    }
+    html, page_css = _render(templates_dir, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
+    return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", HANDOUT_STYLESHEETS)
+
+
+@dataclass(frozen=True)
+class EnclosedHandout:
+    title: str
+    language: str
+    fell_back: bool
+
+
+def render_cover_html(
+    row: RosterRow,
+    enclosed: list[EnclosedHandout],
+    brand: BrandInfo,
+    paper: PaperSize,
+    workspace_root: Path,
+    templates_dir: Path,
+) -> HtmlDocument:
+    """The cover letter of one patient's packet. Patient fields go into the context only."""
+    locale = _locale(row.language)
+    appointment = row.appointment
+    context = {
+        **_brand_context(brand, paper, workspace_root),
+        "row": row,
+        "language": row.language,
+        "direction": text_direction(row.language),
+        "appointment_date": format_date(appointment, "full", locale=locale) if appointment else "",
+        "appointment_time": format_time(appointment, "short", locale=locale) if appointment else "",
+        "arrival_time": format_time(row.arrival, "short", locale=locale) if row.arrival else "",
+        "phone": row.phone or brand.brand.phone,
+        "enclosed": enclosed,
+        "fallback_titles": [item.title for item in enclosed if item.fell_back],
+    }
+    html, page_css = _render(templates_dir, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
+    return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", COVER_STYLESHEETS, page_css_shared=True)

@@ -19,7 +19,6 @@ from urllib.parse import unquote, urlsplit
 from handoutgen.errors import Location, RenderError
 from handoutgen.render_html import HtmlDocument
 
-BASE_STYLESHEETS = ("fonts/fonts.css", "handout.css")
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": b"handoutgen", "uncompressed_pdf": False}
 
 
@@ -84,23 +83,41 @@ def _make_fetcher_class():
 
 
 class PdfRenderer:
-    """Keeps one font configuration and the pre-parsed base CSS for many renders."""
+    """Keeps one font configuration and every parsed stylesheet for many renders."""
 
     def __init__(self, styles_dir: Path, allowed_roots: list[Path]):
-        from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
+        self.styles_dir = styles_dir
         self.fetcher = _make_fetcher_class()(allowed_roots)
         self.font_config = FontConfiguration()
-        self.stylesheets = []
-        for name in BASE_STYLESHEETS:
-            path = styles_dir / name
+        self._stylesheets: dict[str, object] = {}
+        self._page_css: dict[str, object] = {}
+
+    def stylesheet(self, name: str):  # noqa: ANN201 - weasyprint.CSS
+        """``styles/<name>``, parsed once."""
+        from weasyprint import CSS
+
+        if name not in self._stylesheets:
+            path = self.styles_dir / name
             if not path.is_file():
-                raise RenderError(f"stylesheet {path} is missing")
+                raise RenderError("stylesheet is missing", Location(path))
             with self._guard(path, source_is_css=True):
-                self.stylesheets.append(
-                    CSS(filename=str(path), url_fetcher=self.fetcher, font_config=self.font_config)
+                self._stylesheets[name] = CSS(
+                    filename=str(path), url_fetcher=self.fetcher, font_config=self.font_config
                 )
+        return self._stylesheets[name]
+
+    def _parsed_page_css(self, document: HtmlDocument):  # noqa: ANN202 - weasyprint.CSS
+        from weasyprint import CSS
+
+        css = self._page_css.get(document.page_css)
+        if css is None:
+            css = CSS(string=document.page_css, base_url=document.base_url,
+                      url_fetcher=self.fetcher, font_config=self.font_config)
+            if document.page_css_shared:  # same text for many documents: keep it parsed
+                self._page_css[document.page_css] = css
+        return css
 
     @contextmanager
     def _guard(self, source: Path, source_is_css: bool = False):
@@ -119,13 +136,11 @@ class PdfRenderer:
             ) from None
 
     def render(self, document: HtmlDocument, source: Path) -> bytes:
-        """Render ``document``; errors name ``source`` (the handout file it came from)."""
-        from weasyprint import CSS, HTML
+        """Render ``document``; errors name ``source`` (the file it came from)."""
+        from weasyprint import HTML
 
+        stylesheets = [self.stylesheet(name) for name in document.stylesheets]
         with self._guard(source):
-            page_css = CSS(string=document.page_css, base_url=document.base_url,
-                           url_fetcher=self.fetcher, font_config=self.font_config)
+            stylesheets.append(self._parsed_page_css(document))
             html = HTML(string=document.html, base_url=document.base_url, url_fetcher=self.fetcher)
-            return html.write_pdf(
-                stylesheets=[*self.stylesheets, page_css], font_config=self.font_config, **PDF_OPTIONS
-            )
+            return html.write_pdf(stylesheets=stylesheets, font_config=self.font_config, **PDF_OPTIONS)
