@@ -28,6 +28,7 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/packets.py 1000
 
 clean:
 	rm -rf out .pytest_cache
