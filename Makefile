@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast bench clean i18n-extract i18n-update i18n-compile
 
 # System libraries (scripts/install-system-deps.sh), then a virtualenv with the package
 # and its test extras. Redone when pyproject.toml changes.
@@ -32,3 +32,18 @@ bench: setup
 
 clean:
 	rm -rf out .pytest_cache
+
+# Interface strings (README: "Interface strings"). Extract after editing templates, then
+# update every catalog; translators fill the new msgstr entries.
+LOCALE := src/handoutgen/locale
+i18n-extract: setup
+	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALE)/handoutgen.pot --project handoutgen \
+		--no-location --sort-output --omit-header .
+
+i18n-update: setup
+	$(BIN)/pybabel update -D handoutgen -i $(LOCALE)/handoutgen.pot -d $(LOCALE) --no-fuzzy-matching
+
+# handoutgen compiles each PO with Babel when it first needs it; this writes the .mo files
+# (git-ignored) for other gettext tools and reports how complete each catalog is.
+i18n-compile: setup
+	$(BIN)/pybabel compile -D handoutgen -d $(LOCALE) --statistics

@@ -67,7 +67,7 @@ def _documents(row):  # noqa: ANN001, ANN202
     assert _naive is not None
     workspace = _naive.workspace
     files = [f for f in workspace.handout_files() if f.id in row.handouts and f.language == "en"]
-    handouts = [workspace.load_handout(f) for f in files]
+    handouts = [workspace.load_handout(f).handout for f in files]
     enclosed = [EnclosedHandout(h.title, "en", False) for h in handouts]
     cover = render_cover_html(row, enclosed, _naive.brand, _naive.paper, workspace.root, workspace.templates_dir)
     return files, cover
@@ -104,7 +104,7 @@ def _naive_warm_parts(job: tuple) -> None:
     row, out = job
     assert _naive is not None
     files, cover = _documents(row)
-    opened = [pikepdf.open(io.BytesIO(_naive.render(f))) for f in files]
+    opened = [pikepdf.open(io.BytesIO(_naive.render(f).pdf)) for f in files]
     cover_pdf = _naive.pdf.render(cover, source=_naive.workspace.root)
     data, _ = assemble_packet(cover_pdf, opened, False, "naive")
     write_atomic(out / f"{row.patient_id}.pdf", data)

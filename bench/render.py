@@ -53,7 +53,7 @@ def main() -> None:
     print(f"in-process render after warm-up (median of {options.rounds}):")
 
     for file in files:
-        pdf = renderer.render(file)
+        pdf = renderer.render(file).pdf
         with pikepdf.open(io.BytesIO(pdf)) as document:
             pages = len(document.pages)
         ms = statistics.median(timed(lambda: renderer.render(file)) for _ in range(options.rounds)) * 1000

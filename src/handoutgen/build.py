@@ -27,6 +27,13 @@ class BuildResult:
     file: HandoutFile
     output: Path | None = None
     error: HandoutgenError | None = None
+    warning: str = ""  # e.g. built from an out-of-date translation (--allow-stale)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pdf: bytes
+    warning: str = ""
 
 
 def output_name(file: HandoutFile) -> str:
@@ -36,31 +43,38 @@ def output_name(file: HandoutFile) -> str:
 class HandoutRenderer:
     """Everything one process needs to turn handout files into PDF bytes, set up once."""
 
-    def __init__(self, workspace: Workspace, brand: str | None, paper: PaperSize | None):
+    def __init__(self, workspace: Workspace, brand: str | None, paper: PaperSize | None,
+                 allow_stale: bool = False):
         self.workspace = workspace
+        self.allow_stale = allow_stale
         self.brand = workspace.load_brand(brand)
         self.paper: PaperSize = paper or workspace.config.paper
         self.pdf = PdfRenderer(
             workspace.styles_dir, [workspace.root / name for name in RENDER_ROOTS]
         )
 
-    def render(self, file: HandoutFile) -> bytes:
-        handout = self.workspace.load_handout(file)
+    def render(self, file: HandoutFile) -> Rendered:
+        localized = self.workspace.load_handout(file, allow_stale=self.allow_stale)
         document = render_handout_html(
-            handout, self.brand, self.paper, self.workspace.root, self.workspace.templates_dir
+            localized, self.brand, self.paper, self.workspace.root, self.workspace.templates_dir
         )
-        return self.pdf.render(document, source=file.path)
+        pdf = self.pdf.render(document, source=file.path)
+        warning = ""
+        if localized.out_of_date:
+            warning = (f"translation is {localized.status.state} ({localized.status.problems()}); "
+                       "built with a notice on the first page")
+        return Rendered(pdf, warning)
 
 
 _worker: HandoutRenderer | None = None
 
 
-def _start_worker(root: Path, brand: str | None, paper: PaperSize | None) -> None:
+def _start_worker(root: Path, brand: str | None, paper: PaperSize | None, allow_stale: bool) -> None:
     global _worker
-    _worker = HandoutRenderer(Workspace(root), brand, paper)
+    _worker = HandoutRenderer(Workspace(root), brand, paper, allow_stale)
 
 
-def _render_in_worker(file: HandoutFile) -> bytes | HandoutgenError:
+def _render_in_worker(file: HandoutFile) -> Rendered | HandoutgenError:
     assert _worker is not None
     try:
         return _worker.render(file)
@@ -69,11 +83,12 @@ def _render_in_worker(file: HandoutFile) -> bytes | HandoutgenError:
 
 
 def render_all(
-    workspace: Workspace, files: list[HandoutFile], brand: str | None, paper: PaperSize | None, jobs: int
-) -> Iterator[tuple[HandoutFile, bytes | HandoutgenError]]:
-    """Yield (file, PDF bytes or error) for every file, in order."""
+    workspace: Workspace, files: list[HandoutFile], brand: str | None, paper: PaperSize | None, jobs: int,
+    allow_stale: bool = False,
+) -> Iterator[tuple[HandoutFile, Rendered | HandoutgenError]]:
+    """Yield (file, rendered PDF or error) for every file, in order."""
     if jobs <= 1 or len(files) <= 1:
-        renderer = HandoutRenderer(workspace, brand, paper)
+        renderer = HandoutRenderer(workspace, brand, paper, allow_stale)
         for file in files:
             try:
                 yield file, renderer.render(file)
@@ -88,7 +103,7 @@ def render_all(
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(files)),
         initializer=_start_worker,
-        initargs=(workspace.root, brand, paper),
+        initargs=(workspace.root, brand, paper, allow_stale),
     ) as pool:
         yield from zip(files, pool.map(_render_in_worker, files))
 
@@ -104,16 +119,17 @@ def build(
     brand: str | None = None,
     paper: PaperSize | None = None,
     jobs: int = 1,
+    allow_stale: bool = False,
     on_done: Callable[[BuildResult], None] | None = None,
 ) -> list[BuildResult]:
     results = []
-    for file, outcome in render_all(workspace, files, brand, paper, jobs):
+    for file, outcome in render_all(workspace, files, brand, paper, jobs, allow_stale):
         if isinstance(outcome, HandoutgenError):
             result = BuildResult(file, error=outcome)
         else:
             target = out_dir / output_name(file)
-            write_atomic(target, outcome)
-            result = BuildResult(file, output=target)
+            write_atomic(target, outcome.pdf)
+            result = BuildResult(file, output=target, warning=outcome.warning)
         results.append(result)
         if on_done:
             on_done(result)

@@ -95,6 +95,7 @@ def build(
     paper: Annotated[Optional[Paper], typer.Option(help="Paper size (default from handoutgen.yaml, else letter).")] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel renders (default: CPU count).")] = None,
+    allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Build out-of-date translations, with a notice on the first page.")] = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Build handout PDFs into OUT as <id>.<language>.pdf."""
@@ -126,11 +127,13 @@ def build(
                 failures.extend(result.error.errors if isinstance(result.error, ErrorList) else [result.error])
             else:
                 out.print(f"wrote {result.output}", markup=False)
+                if result.warning:
+                    err.print(f"{result.file.path.relative_to(ws.root)}: warning: {result.warning}", markup=False)
 
         try:
             results = run_build(
                 ws, files, out_dir, brand=brand, paper=paper.value if paper else None,
-                jobs=jobs or default_jobs(), on_done=done,
+                jobs=jobs or default_jobs(), allow_stale=allow_stale, on_done=done,
             )
         except HandoutgenError as error:
             raise fail(error, ws.root) from None
@@ -223,10 +226,11 @@ def list_handouts(
     for file in ws.handout_files():
         row = {"id": file.id, "language": file.language, "path": str(file.path.relative_to(ws.root))}
         try:
-            handout = ws.load_handout(file)
+            localized = ws.load_handout(file, allow_stale=True)
         except HandoutgenError:
             row.update(status="invalid: run check")
         else:
+            handout = localized.handout
             row.update(
                 title=handout.title,
                 version=handout.version,
@@ -234,6 +238,12 @@ def list_handouts(
                 reviewed_by=handout.reviewed_by,
                 status="reviewed" if handout.reviewed else "not reviewed",
             )
+            if localized.translation is not None:
+                row.update(
+                    translation=localized.status.state,
+                    translation_status=localized.translation.status,
+                    status=f"translation {localized.status.state}, {localized.translation.status}",
+                )
         rows.append(row)
     if output_format is OutputFormat.json:
         out.print(json.dumps(rows, indent=2, ensure_ascii=False), markup=False)
@@ -254,6 +264,114 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which file's schema.
 
     model = {"handout": Handout, "brand": Brand, "config": WorkspaceConfig}[kind.value]
     out.print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False), markup=False)
+
+
+i18n_app = typer.Typer(help="Translations: status, export to translators, import their work.", no_args_is_help=True)
+app.add_typer(i18n_app, name="i18n")
+
+
+class ExchangeFormat(str, Enum):
+    po = "po"
+    xliff = "xliff"
+
+
+@i18n_app.command("status")
+def i18n_status(
+    lang: Annotated[Optional[list[str]], typer.Option("--lang", "-l", help="Only these languages (default: config `languages`, else all present).")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is stale, incomplete or missing.")] = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Each handout × language: current, stale (which segments, old vs new source), incomplete, missing."""
+    from dataclasses import asdict
+
+    from handoutgen.exchange import status_table
+
+    ws = open_workspace(workspace)
+    try:
+        rows = status_table(ws, lang)
+    except HandoutgenError as error:
+        raise fail(error, ws.root) from None
+    if output_format is OutputFormat.json:
+        out.print(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False), markup=False)
+    else:
+        table = Table()
+        for column in ("handout", "lang", "state", "translated", "needs work"):
+            table.add_column(column, no_wrap=column != "needs work")
+        for row in rows:
+            needs = row.problems() if row.state != "missing" else "no translation file"
+            table.add_row(row.handout_id, row.language, row.state, f"{row.translated}/{row.total}", needs)
+        out.print(table)
+        for row in rows:
+            for change in row.stale:
+                out.print(f"{row.handout_id} [{row.language}] {change.id} is stale:", markup=False)
+                out.print(f"    was: {change.source_then}", markup=False)
+                out.print(f"    now: {change.source_now}", markup=False)
+    if strict and any(r.state != "current" for r in rows):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@i18n_app.command("export")
+def i18n_export(
+    lang: Annotated[list[str], typer.Option("--lang", "-l", help="Target language (repeatable).")],
+    ids: Annotated[Optional[list[str]], typer.Argument(help="Handout ids (default: all).")] = None,
+    file_format: Annotated[ExchangeFormat, typer.Option("--format", help="po or xliff (1.2).")] = ExchangeFormat.po,
+    only_changed: Annotated[bool, typer.Option("--only-changed", help="Only stale and untranslated segments.")] = False,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for <id>.<lang>.po / .xlf files.")] = Path("to-translator"),
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Write one PO or XLIFF file per handout and language for translators' tools."""
+    from handoutgen.exchange import export
+    from handoutgen.write import write_atomic
+
+    ws = open_workspace(workspace)
+    suffix = "po" if file_format is ExchangeFormat.po else "xlf"
+    try:
+        handout_ids = sorted({f.id for f in ws.select(ids)})
+        for handout_id in handout_ids:
+            for language in lang:
+                data = export(ws, handout_id, language, file_format.value, only_changed)
+                if data is None:
+                    out.print(f"{handout_id} [{language}]: nothing changed", markup=False)
+                    continue
+                target = out_dir / f"{handout_id}.{language}.{suffix}"
+                write_atomic(target, data)
+                out.print(f"wrote {target}", markup=False)
+    except HandoutgenError as error:
+        raise fail(error, ws.root) from None
+
+
+@i18n_app.command("import")
+def i18n_import(
+    files: Annotated[list[Path], typer.Argument(help="Translated .po / .xlf files.")],
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Merge translated PO or XLIFF files into handouts/<id>/<lang>.yaml (never drops existing work)."""
+    from handoutgen.exchange import import_file
+    from handoutgen.write import write_atomic
+
+    ws = open_workspace(workspace)
+    refused = 0
+    for path in files:
+        try:
+            report, data = import_file(ws, path)
+        except HandoutgenError as error:
+            report_errors = error.errors if isinstance(error, ErrorList) else [error]
+            report(report_errors, ws.root)
+            refused += 1
+            continue
+        if data is not None:
+            write_atomic(report.written, data)
+        for problem in report.refused:
+            err.print(problem.render(), markup=False)
+        refused += len(report.refused)
+        out.print(
+            f"{path.name}: {report.handout_id} [{report.language}]: {len(report.updated)} updated, "
+            f"{report.unchanged} unchanged, {len(report.skipped)} left untranslated or unconfirmed, "
+            f"{len(report.refused)} refused" + (f"; wrote {report.written.relative_to(ws.root)}" if report.written else ""),
+            markup=False,
+        )
+    raise typer.Exit(EXIT_PROBLEMS if refused else EXIT_OK)
 
 
 def main() -> None:

@@ -200,6 +200,9 @@ class WorkspaceConfig(Strict):
 
     default_brand: Slug | None = None
     paper: PaperSize = "letter"
+    languages: list[LanguageTag] = Field(
+        [], description="Languages every handout should be translated into (for `i18n status`)."
+    )
 
 
 
@@ -229,3 +232,29 @@ class RosterRow(Strict):
         if self.appointment is None or self.arrive_minutes_before is None:
             return None
         return self.appointment - dt.timedelta(minutes=self.arrive_minutes_before)
+
+
+class SegmentTranslation(Strict):
+    """One translated segment, with the source text it was translated from."""
+
+    source: str = Field(description="The source-language text this translates, as it was then.")
+    fingerprint: str = Field(description="Fingerprint of `source`; compared with the current source.")
+    text: Text = Field(description="The translation.")
+
+
+class Translation(Strict):
+    """A translation of a handout (``handouts/<id>/<language>.yaml`` with ``source_language``).
+
+    Managed by ``handoutgen i18n import``; every segment records the source text it
+    translates, so a change in the source shows up as a stale segment.
+    """
+
+    id: Slug
+    language: LanguageTag
+    source_language: LanguageTag
+    status: Literal["draft", "reviewed"] = Field(
+        "draft", description="'reviewed' only once a qualified medical translator has reviewed it."
+    )
+    translated_by: str = ""
+    reviewed_by: str = Field("", description="The qualified medical translator who reviewed it.")
+    segments: dict[str, SegmentTranslation] = {}

@@ -263,10 +263,10 @@ def make_packets(
                 handout_failure[key] = outcome
                 continue
             path = Path(cache) / f"{file.id}.{file.language}.pdf"
-            path.write_bytes(outcome)
+            path.write_bytes(outcome.pdf)
             handout_pdfs[key] = path
-            handout_digest[key] = sha256_hex(outcome)
-            titles[key] = workspace.load_handout(file).title
+            handout_digest[key] = sha256_hex(outcome.pdf)
+            titles[key] = workspace.load_handout(file).handout.title
 
         # 3. covers + merge, skipping packets that --resume finds complete and unchanged
         cover_hash = _cover_sources_hash(workspace, brand.folder)

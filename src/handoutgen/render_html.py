@@ -18,7 +18,8 @@ from babel.dates import format_date, format_time
 
 from handoutgen.errors import Location, RenderError
 from handoutgen.model import Handout, PaperSize, RosterRow
-from handoutgen.workspace import BrandInfo
+from handoutgen.catalogs import translations_for
+from handoutgen.workspace import BrandInfo, Localized
 
 HANDOUT_TEMPLATE = "handout.html.j2"
 PAGE_CSS_TEMPLATE = "page.css.j2"
@@ -80,8 +81,9 @@ def text_direction(language: str) -> str:
     return "rtl" if _locale(language).character_order == "right-to-left" else "ltr"
 
 
-@lru_cache(maxsize=8)
-def environment(templates_dir: Path) -> jinja2.Environment:
+@lru_cache(maxsize=32)
+def environment(templates_dir: Path, language: str = "en") -> jinja2.Environment:
+    """A Jinja environment whose gettext speaks ``language`` (one per language, cached)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
@@ -90,14 +92,14 @@ def environment(templates_dir: Path) -> jinja2.Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    env.install_null_translations(newstyle=True)
+    env.install_gettext_translations(translations_for(language), newstyle=True)
     env.filters["css_string"] = css_string
     env.filters["counter_content"] = counter_content
     return env
 
 
-def _render(templates_dir: Path, names: tuple[str, str], context: dict) -> tuple[str, str]:
-    env = environment(templates_dir)
+def _render(templates_dir: Path, language: str, names: tuple[str, str], context: dict) -> tuple[str, str]:
+    env = environment(templates_dir, language)
     try:
         return tuple(env.get_template(name).render(context) for name in names)  # type: ignore[return-value]
     except jinja2.TemplateSyntaxError as error:
@@ -121,15 +123,23 @@ def _brand_context(brand: BrandInfo, paper: PaperSize, workspace_root: Path) -> 
 
 
 def render_handout_html(
-    handout: Handout, brand: BrandInfo, paper: PaperSize, workspace_root: Path, templates_dir: Path
+    localized: Localized, brand: BrandInfo, paper: PaperSize, workspace_root: Path, templates_dir: Path
 ) -> HtmlDocument:
+    handout = localized.handout
+    translation = localized.translation
     context = {
         **_brand_context(brand, paper, workspace_root),
         "handout": handout,
+        "translation": translation,
+        "out_of_date": localized.out_of_date,
+        "source_language_name": (
+            _locale(translation.source_language).get_display_name(_locale(handout.language))
+            if translation else ""
+        ),
         "direction": text_direction(handout.language),
         "long_date": partial(long_date, language=handout.language),
     }
-    html, page_css = _render(templates_dir, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
+    html, page_css = _render(templates_dir, handout.language, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
     return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", HANDOUT_STYLESHEETS)
 
 
@@ -163,5 +173,5 @@ def render_cover_html(
         "enclosed": enclosed,
         "fallback_titles": [item.title for item in enclosed if item.fell_back],
     }
-    html, page_css = _render(templates_dir, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
+    html, page_css = _render(templates_dir, row.language, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
     return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", COVER_STYLESHEETS, page_css_shared=True)

@@ -10,13 +10,16 @@ from functools import cached_property
 from pathlib import Path
 
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
-from handoutgen.load import load_yaml
-from handoutgen.model import Brand, Handout, WorkspaceConfig
+from handoutgen.load import Loaded, load_yaml
+from handoutgen.model import Brand, Handout, Translation, WorkspaceConfig
+from handoutgen.translations import TranslationStatus, fingerprint, localize, status
 from handoutgen.validate import validate
 
 CONFIG_FILE = "handoutgen.yaml"
 # The only folders a render may read from (see render_pdf's URL fetcher).
 RENDER_ROOTS = ("templates", "styles", "handouts")
+# Keys whose values never reach a page (so their characters need no glyph).
+NOT_PRINTED = {"review_notes", "fingerprint", "source", "logo", "colours"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,20 @@ class HandoutFile:
     id: str
     language: str
     path: Path
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A handout ready to render in its file's language."""
+
+    handout: Handout
+    translation: Translation | None = None  # None for a source handout
+    status: TranslationStatus | None = None
+    untranslated: tuple[str, ...] = ()  # segments printed in the source language (--allow-stale)
+
+    @property
+    def out_of_date(self) -> bool:
+        return self.status is not None and self.status.state != "current"
 
 
 @dataclass(frozen=True)
@@ -92,27 +109,98 @@ class Workspace:
             raise UsageError(f"no handout in language(s) {', '.join(languages)}")
         return chosen
 
-    def load_handout(self, file: HandoutFile) -> Handout:
-        loaded = load_yaml(file.path)
-        handout = validate(loaded, Handout)
+    def loaded(self, path: Path) -> Loaded:
+        """The parsed YAML of ``path``, read once per workspace (until the file changes)."""
+        key = (path, path.stat().st_mtime_ns) if path.exists() else (path, None)
+        cache = self.__dict__.setdefault("_yaml_cache", {})
+        if key not in cache:
+            cache[key] = load_yaml(path)
+        return cache[key]
+
+    def is_translation(self, file: HandoutFile) -> bool:
+        data = self.loaded(file.path).data
+        return isinstance(data, dict) and "source_language" in data
+
+    def _check_names(self, file: HandoutFile, loaded: Loaded, model) -> None:  # noqa: ANN001
         problems = []
-        if handout.id != file.id:
-            problems.append(
-                SourceError(
-                    f"id '{handout.id}' does not match its folder '{file.id}'",
-                    Location(file.path, loaded.line_of(("id",)), "id"),
-                )
-            )
-        if handout.language != file.language:
-            problems.append(
-                SourceError(
-                    f"language '{handout.language}' does not match the file name '{file.path.name}'",
-                    Location(file.path, loaded.line_of(("language",)), "language"),
-                )
-            )
+        if model.id != file.id:
+            problems.append(SourceError(
+                f"id '{model.id}' does not match its folder '{file.id}'",
+                Location(file.path, loaded.line_of(("id",)), "id"),
+            ))
+        if model.language != file.language:
+            problems.append(SourceError(
+                f"language '{model.language}' does not match the file name '{file.path.name}'",
+                Location(file.path, loaded.line_of(("language",)), "language"),
+            ))
         if problems:
             raise ErrorList(problems)
+
+    def load_source(self, file: HandoutFile) -> Handout:
+        """A source handout file (not a translation) as written."""
+        loaded = self.loaded(file.path)
+        handout = validate(loaded, Handout)
+        self._check_names(file, loaded, handout)
         return handout
+
+    def source_file(self, handout_id: str, language: str) -> HandoutFile:
+        return HandoutFile(handout_id, language, self.handouts_dir / handout_id / f"{language}.yaml")
+
+    def find_source(self, handout_id: str) -> tuple[HandoutFile, Handout]:
+        """The one file of ``handout_id`` that is not a translation, loaded."""
+        sources = [f for f in self.select([handout_id]) if not self.is_translation(f)]
+        if len(sources) != 1:
+            raise SourceError(
+                f"expected one source handout (a file without source_language), found {len(sources)}",
+                Location(self.handouts_dir / handout_id),
+            )
+        return sources[0], self.load_source(sources[0])
+
+    def translation_languages(self) -> list[str]:
+        """Languages every handout should have: config `languages`, else all translations present."""
+        if self.config.languages:
+            return list(self.config.languages)
+        return sorted({f.language for f in self.handout_files() if self.is_translation(f)})
+
+    def load_translation(self, file: HandoutFile) -> tuple[Translation, Handout]:
+        """A translation file and the source handout it translates."""
+        loaded = self.loaded(file.path)
+        translation = validate(loaded, Translation)
+        self._check_names(file, loaded, translation)
+        source_file = self.source_file(file.id, translation.source_language)
+        if not source_file.path.is_file() or self.is_translation(source_file):
+            raise SourceError(
+                f"source handout {source_file.path.name} not found beside this translation",
+                Location(file.path, loaded.line_of(("source_language",)), "source_language"),
+            )
+        broken = [
+            SourceError("fingerprint does not match its source text (edited by hand?)",
+                        Location(file.path, loaded.line_of(("segments", seg_id)), f"segments.{seg_id}"))
+            for seg_id, segment in translation.segments.items()
+            if segment.fingerprint != fingerprint(segment.source)
+        ]
+        if broken:
+            raise ErrorList(broken)
+        return translation, self.load_source(source_file)
+
+    def load_handout(self, file: HandoutFile, allow_stale: bool = False) -> Localized:
+        """Any handout file, ready to render: a translation is applied to its source.
+
+        A stale or incomplete translation is an error naming its segments, unless
+        ``allow_stale`` (then the PDF says it may not match the source).
+        """
+        if not self.is_translation(file):
+            return Localized(self.load_source(file))
+        translation, source = self.load_translation(file)
+        state = status(source, translation, translation.language)
+        if state.state != "current" and not allow_stale:
+            raise SourceError(
+                f"translation is {state.state} ({state.problems()}); update it "
+                "(handoutgen i18n status / export / import) or build with --allow-stale",
+                Location(file.path),
+            )
+        handout, untranslated = localize(source, translation, use_stale=allow_stale)
+        return Localized(handout, translation, state, tuple(untranslated))
 
     def brand_names(self) -> list[str]:
         return sorted(p.parent.name for p in self.brands_dir.glob("*/brand.yaml"))
@@ -147,9 +235,31 @@ class Workspace:
                 )
         return BrandInfo(name, folder, brand)
 
+    def _printed_texts(self, path: Path):  # noqa: ANN202 - iterator of (Location, str)
+        """Every string of a loaded file that may be printed, with its line and field."""
+        from handoutgen.validate import dotted
+
+        loaded = self.loaded(path)
+
+        def walk(value, data_path):  # noqa: ANN001, ANN202
+            if isinstance(value, str):
+                yield Location(path, loaded.line_of(data_path), dotted(data_path) or None), value
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if key not in NOT_PRINTED:
+                        yield from walk(item, (*data_path, key))
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    yield from walk(item, (*data_path, index))
+
+        yield from walk(loaded.data, ())
+
     def collect_errors(self) -> list[HandoutgenError]:
         """Load everything in the workspace and return every problem found (for ``check``)."""
+        from handoutgen.glyphs import check_texts, font_stack
+
         errors: list[HandoutgenError] = []
+        stack = font_stack(self.styles_dir)
 
         def attempt(action) -> None:  # noqa: ANN001
             try:
@@ -160,8 +270,20 @@ class Workspace:
                 errors.append(one)
 
         attempt(lambda: self.config)
+        for family in stack.missing_families:
+            errors.append(SourceError(
+                f"font family '{family}' is not installed (run scripts/install-system-deps.sh)",
+                Location(self.styles_dir / "fonts" / "fonts.css"),
+            ))
+        checked = [self.brands_dir / name / "brand.yaml" for name in self.brand_names()]
         for name in self.brand_names():
             attempt(lambda name=name: self.load_brand(name))
         for file in self.handout_files():
-            attempt(lambda file=file: self.load_handout(file))
+            attempt(lambda file=file: self.load_handout(file, allow_stale=True))
+            checked.append(file.path)
+        for path in checked:  # glyphs only for files that parsed; the rest already have errors
+            try:
+                errors.extend(check_texts(stack, self._printed_texts(path)))
+            except HandoutgenError:
+                pass
         return errors

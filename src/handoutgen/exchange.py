@@ -1,0 +1,263 @@
+"""Exchange translations with translators' tools: PO (gettext) and XLIFF 1.2.
+
+Export writes one file per handout and language. Each segment has its stable id
+(PO msgctxt / XLIFF trans-unit id), the source text, any existing translation, and a
+note with the section. A stale translation is exported for review (PO fuzzy with the
+previous source; XLIFF state needs-review-translation).
+
+Import merges a translated file back into ``handouts/<id>/<lang>.yaml``. It refuses a
+segment whose source text is not the current one (the file was exported before the
+source changed: that segment stays stale, and the report says so), an unknown id, and
+a "translation" that is source-language text. It never drops an existing translation,
+skips entries the translator left unconfirmed, and writes the YAML atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from babel import Locale
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po, write_po
+
+from handoutgen import __version__
+from handoutgen.errors import Location, SourceError, UsageError
+from handoutgen.load import MAX_YAML_BYTES, read_text
+from handoutgen.model import Handout, Translation
+from handoutgen.translations import describe, fingerprint, segments, status, with_segment
+from handoutgen.workspace import HandoutFile, Workspace
+
+XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
+UNCONFIRMED_STATES = {"new", "needs-translation", "needs-review-translation", "needs-adaptation", "needs-l10n"}
+
+
+@dataclass
+class ExportUnit:
+    id: str
+    source: str
+    target: str
+    note: str
+    line: int
+    stale_from: str = ""  # previous source text when the existing target is stale
+
+
+def _units(workspace: Workspace, source_file: HandoutFile, source: Handout,
+           translation: Translation | None, only_changed: bool) -> list[ExportUnit]:
+    loaded = workspace.loaded(source_file.path)
+    units = []
+    for seg_id, text in segments(source).items():
+        done = translation.segments.get(seg_id) if translation else None
+        stale = done is not None and done.fingerprint != fingerprint(text)
+        if only_changed and done is not None and not stale:
+            continue
+        path = tuple(int(p) - 1 if p.isdigit() else p for p in seg_id.split("."))
+        units.append(ExportUnit(
+            seg_id, text, done.text if done else "", describe(seg_id), loaded.line_of(path),
+            done.source if stale else "",
+        ))
+    return units
+
+
+def _po(units: list[ExportUnit], handout_id: str, language: str, reference: str) -> bytes:
+    catalog = Catalog(
+        locale=Locale.parse(language, sep="-"), project=f"handoutgen {handout_id}", version=__version__,
+        domain=handout_id, fuzzy=False,
+    )
+    for unit in units:
+        catalog.add(
+            unit.source, unit.target, context=unit.id, locations=[(reference, unit.line)],
+            auto_comments=[unit.note], flags=("fuzzy",) if unit.stale_from else (),
+            previous_id=unit.stale_from or (),
+        )
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=0, include_previous=True, sort_output=False)
+    return buffer.getvalue()
+
+
+def _xliff(units: list[ExportUnit], handout_id: str, source_language: str, language: str, reference: str) -> bytes:
+    ET.register_namespace("", XLIFF_NS)
+    root = ET.Element(f"{{{XLIFF_NS}}}xliff", version="1.2")
+    file_el = ET.SubElement(root, f"{{{XLIFF_NS}}}file", {
+        "original": reference, "source-language": source_language, "target-language": language,
+        "datatype": "plaintext", "product-name": "handoutgen", "product-version": __version__,
+    })
+    body = ET.SubElement(file_el, f"{{{XLIFF_NS}}}body")
+    for unit in units:
+        tu = ET.SubElement(body, f"{{{XLIFF_NS}}}trans-unit", id=unit.id, resname=unit.id)
+        ET.SubElement(tu, f"{{{XLIFF_NS}}}source").text = unit.source
+        state = "needs-review-translation" if unit.stale_from else ("translated" if unit.target else "new")
+        ET.SubElement(tu, f"{{{XLIFF_NS}}}target", state=state).text = unit.target
+        ET.SubElement(tu, f"{{{XLIFF_NS}}}note", {"from": "handoutgen"}).text = f"{unit.note} ({reference}:{unit.line})"
+        if unit.stale_from:
+            ET.SubElement(tu, f"{{{XLIFF_NS}}}note", {"from": "handoutgen", "annotates": "source"}).text = (
+                f"The source changed. Previous source: {unit.stale_from}"
+            )
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def export(workspace: Workspace, handout_id: str, language: str, file_format: str, only_changed: bool) -> bytes | None:
+    """The exchange file for one handout and language; None when --only-changed finds nothing."""
+    source_file, source = workspace.find_source(handout_id)
+    if language == source.language:
+        raise UsageError(f"'{language}' is the source language of '{handout_id}'")
+    target_file = workspace.source_file(handout_id, language)
+    translation = workspace.load_translation(target_file)[0] if target_file.path.is_file() else None
+    units = _units(workspace, source_file, source, translation, only_changed)
+    if only_changed and not units:
+        return None
+    reference = source_file.path.relative_to(workspace.root).as_posix()
+    if file_format == "po":
+        return _po(units, handout_id, language, reference)
+    return _xliff(units, handout_id, source.language, language, reference)
+
+
+@dataclass
+class Incoming:
+    """One translated unit read from an exchange file."""
+
+    id: str
+    source: str
+    target: str
+    confirmed: bool
+    line: int | None = None
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    handout_id: str
+    language: str
+    written: Path | None = None
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)  # left empty or unconfirmed by the translator
+    refused: list[SourceError] = field(default_factory=list)
+
+
+_NAME = re.compile(r"^(?P<id>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<lang>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\.(?:po|xlf|xliff)$")
+
+
+def _read_po(path: Path) -> tuple[str, str, list[Incoming]]:
+    match = _NAME.match(path.name)
+    if not match:
+        raise SourceError("name the file <handout-id>.<language>.po, as export does", Location(path))
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, abort_invalid=True)
+    except Exception as error:  # babel raises its own PoFileError and others
+        raise SourceError(f"not a readable PO file: {error}", Location(path)) from None
+    language = str(catalog.locale).replace("_", "-") if catalog.locale else match["lang"].replace("_", "-")
+    units = [
+        Incoming(m.context or "", m.id, m.string or "", not m.fuzzy, m.lineno)
+        for m in catalog if m.id and isinstance(m.id, str)
+    ]
+    return match["id"], language, units
+
+
+def _read_xliff(path: Path) -> tuple[str, str, list[Incoming]]:
+    text = read_text(path, MAX_YAML_BYTES * 8)
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise SourceError("XLIFF with a DOCTYPE or entities is refused", Location(path))
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as error:
+        raise SourceError(f"XML syntax: {error}", Location(path, error.position[0])) from None
+    ns = {"x": XLIFF_NS}
+    file_el = root.find("x:file", ns)
+    if root.tag != f"{{{XLIFF_NS}}}xliff" or file_el is None:
+        raise SourceError("not an XLIFF 1.2 file", Location(path))
+    original = file_el.get("original", "")
+    parts = original.split("/")
+    if len(parts) != 3 or parts[0] != "handouts":
+        raise SourceError(f"file/@original '{original}' is not a handout exported by handoutgen", Location(path))
+    units = []
+    for tu in file_el.iterfind("x:body/x:trans-unit", ns):
+        source_el, target_el = tu.find("x:source", ns), tu.find("x:target", ns)
+        target = "".join(target_el.itertext()) if target_el is not None else ""
+        state = target_el.get("state", "translated") if target_el is not None else "new"
+        units.append(Incoming(tu.get("id", ""), "".join(source_el.itertext()) if source_el is not None else "",
+                              target, state not in UNCONFIRMED_STATES))
+    return parts[1], file_el.get("target-language", ""), units
+
+
+def dump_translation(translation: Translation, order: list[str]) -> bytes:
+    """The translation as YAML, segments in source order (obsolete ones last, never dropped)."""
+    data = translation.model_dump(mode="json", exclude={"segments"})
+    ordered = [i for i in order if i in translation.segments]
+    ordered += [i for i in translation.segments if i not in ordered]
+    data["segments"] = {i: translation.segments[i].model_dump(mode="json") for i in ordered}
+    header = ("# Managed by `handoutgen i18n import`: each segment keeps the source text it translates\n"
+              "# and its fingerprint, so `handoutgen i18n status` can tell when the source changed.\n")
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
+    return (header + body).encode("utf-8")
+
+
+def import_file(workspace: Workspace, path: Path) -> tuple[ImportReport, bytes | None]:
+    """Merge ``path`` into its translation; return the report and the new YAML (None if unchanged)."""
+    if not path.is_file():
+        raise UsageError(f"{path} not found")
+    suffix = path.suffix.lower()
+    if suffix == ".po":
+        handout_id, language, units = _read_po(path)
+    elif suffix in (".xlf", ".xliff"):
+        handout_id, language, units = _read_xliff(path)
+    else:
+        raise UsageError(f"{path.name}: import reads .po, .xlf or .xliff files")
+    source_file, source = workspace.find_source(handout_id)
+    if not language or language == source.language:
+        raise SourceError(f"target language '{language}' is missing or is the source language", Location(path))
+    report = ImportReport(path, handout_id, language)
+    target_file = workspace.source_file(handout_id, language)
+    if target_file.path.is_file():
+        translation = workspace.load_translation(target_file)[0]
+    else:
+        translation = Translation(id=handout_id, language=language, source_language=source.language)
+
+    current = segments(source)
+    english_texts = {" ".join(t.split()).casefold() for t in current.values()}
+    for unit in units:
+        where = Location(path, unit.line, unit.id or None)
+        target = unit.target.strip()
+        if unit.id not in current:
+            report.refused.append(SourceError("unknown segment id (not in the current source)", where))
+        elif fingerprint(unit.source) != fingerprint(current[unit.id]):
+            report.refused.append(SourceError(
+                "exported from an older source: the source text changed since; the segment stays "
+                "stale — export again and translate the new text", where))
+        elif not target or not unit.confirmed:
+            report.skipped.append(unit.id)
+        elif " ".join(target.split()).casefold() in english_texts and len(target.split()) > 1:
+            # A single word may be spelled alike (Sepsis, Hematuria); a phrase is untranslated text.
+            report.refused.append(SourceError("the translation is source-language text", where))
+        else:
+            existing = translation.segments.get(unit.id)
+            if existing and existing.text == target and existing.fingerprint == fingerprint(current[unit.id]):
+                report.unchanged += 1
+                continue
+            translation = with_segment(translation, unit.id, current[unit.id], target)
+            report.updated.append(unit.id)
+    if not report.updated:
+        return report, None
+    report.written = target_file.path
+    return report, dump_translation(translation, list(current))
+
+
+def status_table(workspace: Workspace, languages: list[str] | None = None) -> list:
+    """Status of every handout in every target language (config `languages`, else all present)."""
+    wanted = languages or workspace.translation_languages()
+    rows = []
+    for handout_id in sorted({f.id for f in workspace.handout_files()}):
+        source_file, source = workspace.find_source(handout_id)
+        for language in wanted:
+            if language == source.language:
+                continue
+            target = workspace.source_file(handout_id, language)
+            translation = workspace.load_translation(target)[0] if target.path.is_file() else None
+            rows.append(status(source, translation, language))
+    return rows

@@ -1,0 +1,107 @@
+"""Glyph coverage: which characters the font stack in styles/fonts/fonts.css cannot draw.
+
+Run by ``handoutgen check`` before any render, so an author learns that a character
+would print as an empty box (or in a stray system font) with its file, field and the
+characters themselves. Fonts are read with fontTools (only their cmap), lazily and in
+stack order: Latin text never opens the large CJK font.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from handoutgen.errors import Location, SourceError
+
+FONTS_CSS = Path("fonts") / "fonts.css"
+_FACE = re.compile(r"@font-face\s*\{(?P<body>[^}]*)\}", re.S)
+_FAMILY = re.compile(r"font-family:\s*(?P<value>[^;}]+)")
+_URL = re.compile(r"url\(\s*['\"]?(?P<url>[^'\")]+)['\"]?\s*\)")
+# Characters that draw nothing and need no glyph: controls, format marks (bidi, ZWJ), separators.
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def _names(value: str) -> list[str]:
+    return [name.strip().strip("'\"") for name in value.split(",") if name.strip()]
+
+
+@lru_cache(maxsize=64)
+def _cmap(path: Path, mtime: int) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(path), fontNumber=0, lazy=True)
+    try:
+        return frozenset(font.getBestCmap() or {})
+    finally:
+        font.close()
+
+
+@lru_cache(maxsize=32)
+def _system_font(family: str) -> Path | None:
+    """The file fontconfig uses for ``family``, or None when that family is not installed."""
+    try:
+        found = subprocess.run(
+            ["fc-match", "-f", "%{family}\n%{file}", family], capture_output=True, text=True, timeout=10,
+        ).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if len(found) < 2 or family.casefold() not in (f.strip().casefold() for f in found[0].split(",")):
+        return None
+    return Path(found[1])
+
+
+@dataclass
+class FontStack:
+    families: list[str]
+    files: dict[str, list[Path]]  # family -> font files (vendored @font-face, or installed)
+    missing_families: list[str]
+
+    def cannot_draw(self, text: str) -> list[str]:
+        """Characters of ``text`` that no font of the stack has, in order of first use."""
+        todo = {ord(c) for c in text if unicodedata.category(c) not in _INVISIBLE and c != " "}
+        for family in self.families:
+            if not todo:
+                break
+            for path in self.files.get(family, []):
+                todo -= _cmap(path, path.stat().st_mtime_ns)
+        return [c for c in dict.fromkeys(text) if ord(c) in todo]
+
+
+def font_stack(styles_dir: Path) -> FontStack:
+    css_path = styles_dir / FONTS_CSS
+    css = css_path.read_text(encoding="utf-8") if css_path.is_file() else ""
+    files: dict[str, list[Path]] = {}
+    for face in _FACE.finditer(css):
+        family = _FAMILY.search(face["body"])
+        if family:
+            name = _names(family["value"])[0]
+            files.setdefault(name, []).extend(css_path.parent / u["url"] for u in _URL.finditer(face["body"]))
+    without_faces = _FACE.sub("", css)
+    families = list(dict.fromkeys(n for m in _FAMILY.finditer(without_faces) for n in _names(m["value"])))
+    missing = []
+    for family in families:
+        if family not in files:
+            path = _system_font(family)
+            if path is None:
+                missing.append(family)
+            else:
+                files[family] = [path]
+    return FontStack(families, files, missing)
+
+
+def describe(chars: list[str]) -> str:
+    return ", ".join(f"'{c}' (U+{ord(c):04X})" for c in chars)
+
+
+def check_texts(stack: FontStack, texts: Iterable[tuple[Location, str]]) -> list[SourceError]:
+    """One error per field holding characters the stack cannot draw."""
+    errors = []
+    for location, text in texts:
+        if missing := stack.cannot_draw(text):
+            errors.append(SourceError(f"characters the font stack cannot draw: {describe(missing)}", location))
+    return errors

@@ -1,0 +1,160 @@
+"""Content translations: segments of a source handout, their fingerprints, and status.
+
+A segment is one translatable string of a handout (the title, a paragraph, a list
+item, a term...). Its id is its place in the handout (``reasons.2``,
+``what_to_expect.during.4``), so editing a sentence keeps its id and makes exactly that
+segment stale. Moving items shifts ids: those segments become stale too, which is
+safe — the fingerprint never lets a translation of other text through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from handoutgen.model import Handout, SegmentTranslation, Translation
+
+# Top-level fields whose strings are translated, in reading order, with their section name.
+TRANSLATABLE = {
+    "title": "Title",
+    "summary": "Summary",
+    "overview": "What is it?",
+    "reasons": "Why is it done?",
+    "preparation": "How to prepare",
+    "what_to_expect": "What to expect",
+    "benefits": "Benefits",
+    "risks": "Risks",
+    "aftercare": "After your procedure",
+    "when_to_call": "When to call",
+    "questions": "Questions to ask your care team",
+    "words_to_know": "Words to know",
+}
+
+
+def fingerprint(text: str) -> str:
+    normal = unicodedata.normalize("NFC", " ".join(text.split()))
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
+
+
+def _walk(value: Any, path: tuple) -> list[tuple[tuple, str]]:
+    if isinstance(value, str):
+        return [(path, value)] if value.strip() else []
+    if isinstance(value, list):
+        found = []
+        for index, item in enumerate(value, start=1):
+            found += _walk(item, (*path, index))
+        return found
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            found += _walk(item, (*path, key))
+        return found
+    return []
+
+
+def segment_id(path: tuple) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def segments(handout: Handout) -> dict[str, str]:
+    """Every translatable string of ``handout`` by segment id, in reading order."""
+    data = handout.model_dump(mode="python")
+    found: dict[str, str] = {}
+    for key in TRANSLATABLE:
+        for path, text in _walk(data[key], (key,)):
+            found[segment_id(path)] = text
+    return found
+
+
+def describe(segment: str) -> str:
+    """Where a segment sits, for translators: 'What to expect › during › item 4'."""
+    parts = segment.split(".")
+    words = [TRANSLATABLE.get(parts[0], parts[0])]
+    for part in parts[1:]:
+        words.append(f"item {part}" if part.isdigit() else part.replace("_", " "))
+    return " › ".join(words)
+
+
+@dataclass
+class SegmentChange:
+    id: str
+    source_now: str
+    source_then: str = ""  # for stale segments: the source the translation was made from
+
+
+@dataclass
+class TranslationStatus:
+    handout_id: str
+    language: str
+    state: str  # "current", "stale", "incomplete", "missing"
+    stale: list[SegmentChange] = field(default_factory=list)
+    missing: list[SegmentChange] = field(default_factory=list)
+    obsolete: list[str] = field(default_factory=list)  # translated ids no longer in the source
+    translated: int = 0
+    total: int = 0
+
+    def problems(self) -> str:
+        parts = []
+        if self.stale:
+            parts.append("stale: " + ", ".join(s.id for s in self.stale))
+        if self.missing:
+            parts.append("untranslated: " + ", ".join(s.id for s in self.missing))
+        return "; ".join(parts)
+
+
+def status(source: Handout, translation: Translation | None, language: str) -> TranslationStatus:
+    current = segments(source)
+    if translation is None:
+        return TranslationStatus(source.id, language, "missing", total=len(current),
+                                 missing=[SegmentChange(i, t) for i, t in current.items()])
+    result = TranslationStatus(source.id, language, "current", total=len(current))
+    for seg_id, text in current.items():
+        done = translation.segments.get(seg_id)
+        if done is None:
+            result.missing.append(SegmentChange(seg_id, text))
+        elif done.fingerprint != fingerprint(text):
+            result.stale.append(SegmentChange(seg_id, text, done.source))
+        else:
+            result.translated += 1
+    result.obsolete = [seg_id for seg_id in translation.segments if seg_id not in current]
+    if result.stale:
+        result.state = "stale"
+    elif result.missing:
+        result.state = "incomplete"
+    return result
+
+
+def _set(data: Any, path: list[str], value: str) -> None:
+    key = path[0]
+    index: Any = int(key) - 1 if key.isdigit() else key
+    if len(path) == 1:
+        data[index] = value
+    else:
+        _set(data[index], path[1:], value)
+
+
+def localize(source: Handout, translation: Translation, use_stale: bool = False) -> tuple[Handout, list[str]]:
+    """The handout in the translation's language, and the ids left in the source language.
+
+    Stale segments use their old translation only with ``use_stale``; untranslated ones
+    keep the source text only with ``use_stale`` (the caller marks the PDF as such).
+    """
+    data = source.model_dump(mode="python")
+    untranslated = []
+    for seg_id, text in segments(source).items():
+        done = translation.segments.get(seg_id)
+        if done is not None and (use_stale or done.fingerprint == fingerprint(text)):
+            _set(data, seg_id.split("."), done.text)
+        else:
+            untranslated.append(seg_id)
+    data["language"] = translation.language
+    return Handout.model_validate(data), untranslated
+
+
+def with_segment(translation: Translation, seg_id: str, source_text: str, text: str) -> Translation:
+    """A copy of ``translation`` with one segment set (translations are immutable models)."""
+    updated = dict(translation.segments)
+    updated[seg_id] = SegmentTranslation(source=source_text, fingerprint=fingerprint(source_text), text=text)
+    return translation.model_copy(update={"segments": updated})

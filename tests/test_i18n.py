@@ -1,0 +1,262 @@
+"""Translators keep handouts in step with the English, and patients get real translations."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pikepdf
+import pytest
+import yaml
+
+from conftest import pdf_fonts, pdf_text
+
+RETRO = "retrograde-pyelography"
+NEPHRO = "nephrostomy-ureteral-stent"
+ENGLISH = Path(f"handouts/{RETRO}/en.yaml")
+OLD_SENTENCE = "To check for an injury to your kidneys or ureters."
+NEW_SENTENCE = "To check for an injury to your kidneys or to your ureters."
+
+
+def edit_english(workspace: Path) -> None:
+    path = workspace / ENGLISH
+    text = path.read_text()
+    assert OLD_SENTENCE in text
+    path.write_text(text.replace(OLD_SENTENCE, NEW_SENTENCE))
+
+
+def status_rows(cli, workspace) -> list[dict]:
+    result = cli("i18n", "status", "--format", "json", "-w", workspace)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_samples_are_current_where_translated(cli, workspace):
+    rows = {(r["handout_id"], r["language"]): r for r in status_rows(cli, workspace)}
+    for key in [(RETRO, "es"), (RETRO, "ar"), (RETRO, "zh-Hans"), (NEPHRO, "es"), (NEPHRO, "ar")]:
+        assert rows[key]["state"] == "current", key
+        assert rows[key]["translated"] == rows[key]["total"]
+    assert rows[(NEPHRO, "zh-Hans")]["state"] == "missing"
+    assert cli("i18n", "status", "--strict", "-w", workspace).exit_code == 1
+    assert cli("i18n", "status", "--strict", "--lang", "es", "-w", workspace).exit_code == 0
+
+
+def test_editing_one_sentence_makes_exactly_that_segment_stale_everywhere(cli, workspace):
+    edit_english(workspace)
+    rows = [r for r in status_rows(cli, workspace) if r["handout_id"] == RETRO]
+    assert {r["language"] for r in rows} == {"es", "ar", "zh-Hans"}
+    for row in rows:
+        assert row["state"] == "stale"
+        assert [s["id"] for s in row["stale"]] == ["reasons.4"]
+        assert row["stale"][0]["source_then"] == OLD_SENTENCE
+        assert row["stale"][0]["source_now"] == NEW_SENTENCE
+        assert row["missing"] == []
+    text = cli("i18n", "status", "-w", workspace).stdout
+    assert f"was: {OLD_SENTENCE}" in text and f"now: {NEW_SENTENCE}" in text
+
+
+def test_stale_translation_fails_the_build_naming_the_segment(cli, workspace, tmp_path):
+    edit_english(workspace)
+    result = cli("build", RETRO, "--lang", "es", "-w", workspace, "-o", tmp_path)
+    assert result.exit_code == 1
+    assert f"handouts/{RETRO}/es.yaml: translation is stale (stale: reasons.4)" in result.stderr
+    assert not (tmp_path / f"{RETRO}.es.pdf").exists()
+
+
+def test_allow_stale_builds_with_a_visible_notice(cli, workspace, tmp_path):
+    edit_english(workspace)
+    result = cli("build", RETRO, "--lang", "es", "--allow-stale", "-w", workspace, "-o", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "warning: translation is stale (stale: reasons.4)" in result.stderr
+    first_page = " ".join(pdf_text(tmp_path / f"{RETRO}.es.pdf").split())
+    assert "Esta traducción puede no coincidir con la versión actual en inglés" in first_page
+
+
+def english_sentences(workspace: Path, handout_id: str) -> list[str]:
+    from handoutgen.translations import segments
+    from handoutgen.workspace import Workspace
+
+    ws = Workspace(workspace)
+    _, source = ws.find_source(handout_id)
+    return [t for t in segments(source).values() if len(t.split()) >= 4]
+
+
+@pytest.mark.parametrize("handout_id", [RETRO, NEPHRO])
+def test_spanish_pdf_has_no_english_sentence(cli, workspace, tmp_path, handout_id):
+    assert cli("build", handout_id, "--lang", "es", "-w", workspace, "-o", tmp_path).exit_code == 0
+    text = " ".join(pdf_text(tmp_path / f"{handout_id}.es.pdf").split())
+    leaked = [s for s in english_sentences(workspace, handout_id) if " ".join(s.split()) in text]
+    assert leaked == []
+    assert "Borrador de traducción" in text or "traducción" in text.lower()
+
+
+def test_untranslated_segment_prints_english_only_with_allow_stale(cli, workspace, tmp_path):
+    path = workspace / f"handouts/{RETRO}/es.yaml"
+    data = yaml.safe_load(path.read_text())
+    del data["segments"]["reasons.4"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    refused = cli("build", RETRO, "--lang", "es", "-w", workspace, "-o", tmp_path)
+    assert refused.exit_code == 1 and "translation is incomplete (untranslated: reasons.4)" in refused.stderr
+    assert cli("build", RETRO, "--lang", "es", "--allow-stale", "-w", workspace, "-o", tmp_path).exit_code == 0
+    assert OLD_SENTENCE in " ".join(pdf_text(tmp_path / f"{RETRO}.es.pdf").split())
+
+
+def test_arabic_pdf_is_right_to_left_with_its_title_in_logical_order(cli, workspace, tmp_path):
+    assert cli("build", RETRO, "--lang", "ar", "-w", workspace, "-o", tmp_path).exit_code == 0
+    path = tmp_path / f"{RETRO}.ar.pdf"
+    title = yaml.safe_load((workspace / f"handouts/{RETRO}/ar.yaml").read_text())["segments"]["title"]["text"]
+    text = pdf_text(path)
+    assert title in text  # logical (reading) order, not reversed visual order
+    assert "(555) 010-0142" in text  # the phone number keeps its order inside Arabic text
+    assert "\ufffd" not in text
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.Root.Lang) == "ar"
+        assert str(pdf.docinfo["/Title"]) == title
+    fonts = pdf_fonts(path)
+    assert any("Noto-Sans-Arabic" in name for name in fonts) and all(fonts.values())
+
+
+def test_chinese_pdf_embeds_subsets_and_draws_every_glyph(cli, workspace, tmp_path):
+    assert cli("build", RETRO, "--lang", "zh-Hans", "-w", workspace, "-o", tmp_path).exit_code == 0
+    path = tmp_path / f"{RETRO}.zh-Hans.pdf"
+    assert path.stat().st_size < 1_000_000
+    fonts = pdf_fonts(path)
+    assert all(fonts.values())
+    assert all(re.match(r"^/?[A-Z]{6}\+", name) for name in fonts), fonts  # subsets only
+    text = pdf_text(path)
+    assert "逆行肾盂造影" in text and "\ufffd" not in text
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.Root.Lang) == "zh-Hans"
+
+
+def export(cli, workspace, out, file_format, *extra):
+    result = cli("i18n", "export", "--lang", "es", "--format", file_format, "-o", out, "-w", workspace, RETRO, *extra)
+    assert result.exit_code == 0, result.stderr
+    return out / f"{RETRO}.es.{'po' if file_format == 'po' else 'xlf'}"
+
+
+@pytest.mark.parametrize("file_format", ["po", "xliff"])
+def test_round_trip_changes_nothing(cli, workspace, tmp_path, file_format):
+    yaml_path = workspace / f"handouts/{RETRO}/es.yaml"
+    before = yaml_path.read_bytes()
+    exported = export(cli, workspace, tmp_path, file_format)
+    result = cli("i18n", "import", exported, "-w", workspace)
+    assert result.exit_code == 0, result.stderr
+    assert "0 updated, 41 unchanged" in result.stdout
+    assert yaml_path.read_bytes() == before
+
+
+def translate_in_file(path: Path, segment: str, new_text: str) -> None:
+    """What a translator's tool does: fill the target of one unit and confirm it."""
+    if path.suffix == ".po":
+        from babel.messages.pofile import read_po, write_po
+
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            if message.context == segment:
+                message.string = new_text
+                message.flags.discard("fuzzy")
+        with path.open("wb") as handle:
+            write_po(handle, catalog)
+    else:
+        import xml.etree.ElementTree as ET
+
+        ns = "urn:oasis:names:tc:xliff:document:1.2"
+        ET.register_namespace("", ns)
+        tree = ET.parse(path)
+        for unit in tree.iter(f"{{{ns}}}trans-unit"):
+            if unit.get("id") == segment:
+                target = unit.find(f"{{{ns}}}target")
+                target.text = new_text
+                target.set("state", "translated")
+        tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+@pytest.mark.parametrize("file_format", ["po", "xliff"])
+def test_only_changed_export_and_import_make_a_stale_segment_current(cli, workspace, tmp_path, file_format):
+    edit_english(workspace)
+    exported = export(cli, workspace, tmp_path, file_format, "--only-changed")
+    content = exported.read_text()
+    assert NEW_SENTENCE in content and "reasons.4" in content
+    assert "overview.1" not in content  # current segments are not sent again
+    translate_in_file(exported, "reasons.4", "Para ver si hay una lesión en sus riñones o en sus uréteres.")
+    result = cli("i18n", "import", exported, "-w", workspace)
+    assert result.exit_code == 0, result.stderr
+    assert "1 updated" in result.stdout
+    row = next(r for r in status_rows(cli, workspace) if r["handout_id"] == RETRO and r["language"] == "es")
+    assert row["state"] == "current"
+
+
+@pytest.mark.parametrize("file_format", ["po", "xliff"])
+def test_import_refuses_a_file_from_an_older_source_and_keeps_existing_work(cli, workspace, tmp_path, file_format):
+    exported = export(cli, workspace, tmp_path, file_format)  # before the English changes
+    translate_in_file(exported, "reasons.4", "Traducción nueva de la frase vieja.")
+    translate_in_file(exported, "title", "Pielografía retrógrada (nuevo título)")
+    edit_english(workspace)
+    yaml_path = workspace / f"handouts/{RETRO}/es.yaml"
+    old_reason = yaml.safe_load(yaml_path.read_text())["segments"]["reasons.4"]
+    result = cli("i18n", "import", exported, "-w", workspace)
+    assert result.exit_code == 1
+    assert "field 'reasons.4': exported from an older source" in result.stderr
+    segments = yaml.safe_load(yaml_path.read_text())["segments"]
+    assert segments["reasons.4"] == old_reason  # kept, still stale
+    assert segments["title"]["text"] == "Pielografía retrógrada (nuevo título)"  # the rest merged
+    assert len(segments) == 41  # nothing dropped
+    row = next(r for r in status_rows(cli, workspace) if r["handout_id"] == RETRO and r["language"] == "es")
+    assert [s["id"] for s in row["stale"]] == ["reasons.4"]
+
+
+def test_import_refuses_english_and_unknown_ids(cli, workspace, tmp_path):
+    exported = export(cli, workspace, tmp_path, "po")
+    translate_in_file(exported, "title", "Retrograde Pyelography")
+    translate_in_file(exported, "summary", "Retrograde Pyelography")  # another segment's English
+    text = exported.read_text().replace('msgctxt "questions.1"', 'msgctxt "questions.99"')
+    exported.write_text(text)
+    before = (workspace / f"handouts/{RETRO}/es.yaml").read_bytes()
+    result = cli("i18n", "import", exported, "-w", workspace)
+    assert result.exit_code == 1
+    assert "field 'title': the translation is source-language text" in result.stderr
+    assert "field 'summary': the translation is source-language text" in result.stderr
+    assert "field 'questions.99': unknown segment id" in result.stderr
+    assert (workspace / f"handouts/{RETRO}/es.yaml").read_bytes() == before
+
+
+def test_new_language_from_xliff(cli, workspace, tmp_path):
+    exported = tmp_path / f"{RETRO}.fr.xlf"
+    result = cli("i18n", "export", "--lang", "fr", "--format", "xliff", "-o", tmp_path, "-w", workspace, RETRO)
+    assert result.exit_code == 0
+    translate_in_file(exported, "title", "Pyélographie rétrograde")
+    assert cli("i18n", "import", exported, "-w", workspace).exit_code == 0
+    data = yaml.safe_load((workspace / f"handouts/{RETRO}/fr.yaml").read_text())
+    assert data["status"] == "draft" and list(data["segments"]) == ["title"]
+    row = next(r for r in status_rows(cli, workspace) if r["language"] == "fr")
+    assert row["state"] == "incomplete" and row["translated"] == 1
+
+
+def test_xliff_with_entities_is_refused(cli, workspace, tmp_path):
+    bomb = tmp_path / f"{RETRO}.es.xlf"
+    bomb.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xliff version="1.2"/>')
+    result = cli("i18n", "import", bomb, "-w", workspace)
+    assert result.exit_code == 1 and "DOCTYPE" in result.stderr
+
+
+def test_check_reports_characters_no_font_can_draw(cli, workspace):
+    path = workspace / f"handouts/{RETRO}/es.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("text: Pielografía retrógrada", "text: Pielografía retrógrada 🩺", 1))
+    result = cli("check", "-w", workspace)
+    assert result.exit_code == 1
+    line = next(n for n, l in enumerate(path.read_text().splitlines(), 1) if "🩺" in l)
+    assert (f"handouts/{RETRO}/es.yaml:{line}: field 'segments.title.text': characters the font stack "
+            "cannot draw: '🩺' (U+1FA7A)") in result.stderr
+
+
+def test_hand_edited_fingerprint_is_an_error(cli, workspace):
+    path = workspace / f"handouts/{RETRO}/es.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["segments"]["title"]["source"] = "Something else"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    result = cli("check", "-w", workspace)
+    assert result.exit_code == 1 and "field 'segments.title': fingerprint does not match" in result.stderr
