@@ -26,7 +26,7 @@ def line_of(workspace: Path, needle: str, path: Path = HANDOUT) -> int:
 def test_clean_workspace_passes(cli, workspace):
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 0, result.stderr
-    assert "OK: 2 handout file(s)" in result.stderr
+    assert "OK: 7 handout file(s)" in result.stderr
 
 
 def test_misspelt_key_names_file_line_and_suggestion(cli, workspace):

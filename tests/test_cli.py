@@ -17,18 +17,23 @@ def test_list_json(cli, workspace):
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
     assert [(r["id"], r["language"]) for r in rows] == [
-        ("nephrostomy-ureteral-stent", "en"),
-        ("retrograde-pyelography", "en"),
+        ("nephrostomy-ureteral-stent", "ar"), ("nephrostomy-ureteral-stent", "en"),
+        ("nephrostomy-ureteral-stent", "es"), ("retrograde-pyelography", "ar"),
+        ("retrograde-pyelography", "en"), ("retrograde-pyelography", "es"),
+        ("retrograde-pyelography", "zh-Hans"),
     ]
-    assert rows[1]["version"] == "1.0"
-    assert rows[1]["last_reviewed"] == "2026-11-22"
-    assert rows[1]["status"] == "not reviewed"
+    english = rows[4]
+    assert english["version"] == "1.0"
+    assert english["last_reviewed"] == "2026-11-22"
+    assert english["status"] == "not reviewed"
+    spanish = rows[5]
+    assert (spanish["translation"], spanish["translation_status"]) == ("current", "draft")
 
 
 def test_list_marks_an_invalid_handout(cli, workspace):
     (workspace / HANDOUT).write_text("id: [", encoding="utf-8")
     rows = json.loads(cli("list", "--format", "json", "--workspace", workspace).stdout)
-    assert rows[1]["status"].startswith("invalid")
+    assert [r["language"] for r in rows if r["status"].startswith("invalid")] == ["ar", "en", "es", "zh-Hans"]
 
 
 def test_list_table(cli, workspace):
@@ -71,7 +76,7 @@ def test_check_list_and_help_never_import_weasyprint(workspace):
 def test_reviewed_handout_says_who_reviewed_it(cli, workspace, tmp_path):
     path = workspace / HANDOUT
     path.write_text(path.read_text().replace('reviewed_by: ""', "reviewed_by: Dr. Ada Example, MD"))
-    assert cli("build", "retrograde-pyelography", "-w", workspace, "-o", tmp_path).exit_code == 0
+    assert cli("build", "retrograde-pyelography", "--lang", "en", "-w", workspace, "-o", tmp_path).exit_code == 0
     text = pdf_text(tmp_path / "retrograde-pyelography.en.pdf")
     assert "Reviewed by Dr. Ada Example, MD on November 22, 2026." in text
     assert "Not yet reviewed" not in text
@@ -84,7 +89,7 @@ def test_warning_signs_and_emergency_print_in_the_box(cli, workspace, tmp_path):
         "  warning_signs:\n    - A sign the source names\n"
         "  emergency:\n    - An emergency sign the source names\n"
     ))
-    assert cli("build", "retrograde-pyelography", "-w", workspace, "-o", tmp_path).exit_code == 0
+    assert cli("build", "retrograde-pyelography", "--lang", "en", "-w", workspace, "-o", tmp_path).exit_code == 0
     text = pdf_text(tmp_path / "retrograde-pyelography.en.pdf")
     assert "Call Riverside Urology Clinic at (555) 010-0142 if you have: A sign the source names" in text
     assert "Call 911 or go to the nearest emergency room if you have: An emergency sign" in text
@@ -98,6 +103,6 @@ def test_footer_text_cannot_break_the_css(cli, workspace, tmp_path):
         "footer: " + json.dumps(footer),
     )
     brand.write_text(text)
-    assert cli("build", "retrograde-pyelography", "-w", workspace, "-o", tmp_path).exit_code == 0
+    assert cli("build", "retrograde-pyelography", "--lang", "en", "-w", workspace, "-o", tmp_path).exit_code == 0
     pdf = tmp_path / "retrograde-pyelography.en.pdf"
     assert footer in pdf_text(pdf)

@@ -69,8 +69,14 @@ def test_allow_stale_builds_with_a_visible_notice(cli, workspace, tmp_path):
     result = cli("build", RETRO, "--lang", "es", "--allow-stale", "-w", workspace, "-o", tmp_path)
     assert result.exit_code == 0, result.stderr
     assert "warning: translation is stale (stale: reasons.4)" in result.stderr
-    first_page = " ".join(pdf_text(tmp_path / f"{RETRO}.es.pdf").split())
-    assert "Esta traducción puede no coincidir con la versión actual en inglés" in first_page
+    from conftest import pdf_pages_text
+    from handoutgen.catalogs import translations_for
+
+    notice = translations_for("es").gettext(
+        "This translation may not match the current %(language)s version of %(date)s."
+    ) % {"language": "inglés", "date": "22 de noviembre de 2026"}
+    first_page = " ".join(pdf_pages_text(tmp_path / f"{RETRO}.es.pdf")[0].split())
+    assert notice in first_page
 
 
 def english_sentences(workspace: Path, handout_id: str) -> list[str]:
@@ -231,7 +237,8 @@ def test_new_language_from_xliff(cli, workspace, tmp_path):
     assert cli("i18n", "import", exported, "-w", workspace).exit_code == 0
     data = yaml.safe_load((workspace / f"handouts/{RETRO}/fr.yaml").read_text())
     assert data["status"] == "draft" and list(data["segments"]) == ["title"]
-    row = next(r for r in status_rows(cli, workspace) if r["language"] == "fr")
+    rows = json.loads(cli("i18n", "status", "--lang", "fr", "--format", "json", "-w", workspace).stdout)
+    row = next(r for r in rows if r["handout_id"] == RETRO)
     assert row["state"] == "incomplete" and row["translated"] == 1
 
 

@@ -35,7 +35,7 @@ ROWS = [
     ("P010", "陈伟", "en", RETRO, "2026-12-01T14:00", "ok"),
     ("P011", "محمد علي", "en", RETRO, "2026-12-01T14:30", "ok"),
     ("P012", "Nguyễn Thị Hồng", "en", RETRO, "2026-12-01T15:00", "ok"),
-    ("P013", "Ines Example", "es", RETRO, "2026-12-01T15:30", "handout 'retrograde-pyelography' has no 'es' version"),
+    ("P013", "Ines Example", "fr", RETRO, "2026-12-01T15:30", "handout 'retrograde-pyelography' has no 'fr' version"),
     ("", "Jo Example", "en", RETRO, "2026-12-01T16:00", "field 'patient_id': required column is empty"),
     ("P015", "Kim Example", "en", "", "2026-12-01T16:30", "field 'handouts': required column is empty"),
     ("P016", "Lee Example", "xx-bad", RETRO, "2026-12-01T17:00", "field 'language': not valid"),
@@ -209,10 +209,40 @@ def test_fallback_language_notes_it_on_the_cover(cli, workspace, tmp_path):
     result = cli("packets", roster, "--out", out, "--fallback-language", "en", "-j", "1", "-w", workspace)
     assert result.exit_code == 0, result.stderr
     record = manifest(out)[0]
-    assert record["warnings"] == ["'retrograde-pyelography' has no 'es' version; used 'en'"]
+    assert record["warnings"] == ["'retrograde-pyelography' has no 'fr' version; used 'en'"]
     cover = " ".join(pdf_pages_text(out / "P013.pdf")[0].split())
-    assert "are in English because a translation is not available yet" in cover
-    assert "martes, 1 de diciembre de 2026" in cover  # the date in the patient's language
+    from handoutgen.catalogs import translations_for
+
+    note = translations_for("fr").gettext(
+        "Some handouts in this packet are in English because a translation is not available yet:")
+    assert " ".join(note.split()) in cover and "Retrograde Pyelography" in cover
+    assert "mardi 1 décembre 2026" in cover  # the date in the patient's language
+
+
+def test_packet_in_the_patients_language(cli, workspace, tmp_path):
+    rows = [("P300", "Ines Example", "es", f"{RETRO};{NEPHRO}", "2026-12-01T15:30", "ok")]
+    roster = write_roster(tmp_path / "roster.csv", rows)
+    out = tmp_path / "out"
+    assert cli("packets", roster, "--out", out, "-j", "1", "-w", workspace).exit_code == 0
+    pages = [" ".join(p.split()) for p in pdf_pages_text(out / "P300.pdf")]
+    assert "Estimado(a) Ines Example:" in pages[0] or "Ines Example" in pages[0]
+    assert "martes, 1 de diciembre de 2026" in pages[0]
+    assert "Pielografía retrógrada" in pages[0]  # the enclosed list uses the Spanish titles
+    assert "Pielografía retrógrada" in pages[1]
+    with pikepdf.open(out / "P300.pdf") as pdf:
+        assert str(pdf.Root.Lang) == "es"
+
+
+def test_stale_translation_fails_the_row(cli, workspace, tmp_path):
+    english = workspace / f"handouts/{RETRO}/en.yaml"
+    english.write_text(english.read_text().replace("To check for an injury to your kidneys or ureters.",
+                                                   "To check for an injury to your kidneys or to your ureters."))
+    rows = [("P301", "Ines Example", "es", RETRO, "2026-12-01T15:30", "ok")]
+    roster = write_roster(tmp_path / "roster.csv", rows)
+    result = cli("packets", roster, "--out", tmp_path / "out", "-j", "1", "-w", workspace)
+    assert result.exit_code == 1
+    record = manifest(tmp_path / "out")[0]
+    assert record["status"] == "failed" and "translation is stale (stale: reasons.4)" in record["error"]
 
 
 def test_bom_semicolon_and_cp1252_exports(cli, workspace, tmp_path):

@@ -44,7 +44,7 @@ def local_server():
 
 
 def build_one(cli, workspace: Path, out: Path):
-    return cli("build", "retrograde-pyelography", "--workspace", workspace, "--out", out, "--jobs", "1")
+    return cli("build", "retrograde-pyelography", "--lang", "en", "--workspace", workspace, "--out", out, "--jobs", "1")
 
 
 def test_template_reading_etc_passwd_fails_the_render(cli, workspace, tmp_path):
@@ -123,7 +123,7 @@ def test_invalid_css_fails_the_render(cli, workspace, tmp_path):
 
 def test_one_bad_handout_does_not_stop_the_others(cli, workspace, tmp_path):
     (workspace / HANDOUT).write_text("id: [", encoding="utf-8")
-    result = cli("build", "--workspace", workspace, "--out", tmp_path, "--jobs", "2")
+    result = cli("build", "--lang", "en", "--workspace", workspace, "--out", tmp_path, "--jobs", "2")
     assert result.exit_code == 1
     assert (tmp_path / "nephrostomy-ureteral-stent.en.pdf").exists()
     assert not (tmp_path / "retrograde-pyelography.en.pdf").exists()

@@ -33,7 +33,7 @@ def built(tmp_path_factory):
     from conftest import REPO, run_cli
 
     out = tmp_path_factory.mktemp("out")
-    result = run_cli("build", "--workspace", REPO, "--out", out, "--jobs", "1")
+    result = run_cli("build", "--lang", "en", "--workspace", REPO, "--out", out, "--jobs", "1")
     assert result.exit_code == 0, result.stderr
     return out
 
@@ -99,13 +99,13 @@ def test_two_builds_are_byte_identical(built, cli, tmp_path):
     from conftest import REPO
 
     again = tmp_path / "again"
-    assert cli("build", "--workspace", REPO, "--out", again).exit_code == 0
+    assert cli("build", "--lang", "en", "--workspace", REPO, "--out", again).exit_code == 0
     for first in built.glob("*.pdf"):
         assert (again / first.name).read_bytes() == first.read_bytes(), first.name
 
 
 def test_paper_size_a4(cli, workspace, tmp_path):
-    result = cli("build", "retrograde-pyelography", "--paper", "a4", "--workspace", workspace, "--out", tmp_path)
+    result = cli("build", "retrograde-pyelography", "--lang", "en", "--paper", "a4", "--workspace", workspace, "--out", tmp_path)
     assert result.exit_code == 0, result.stderr
     with pikepdf.open(tmp_path / "retrograde-pyelography.en.pdf") as pdf:
         width, height = [float(v) for v in pdf.pages[0].mediabox[2:]]

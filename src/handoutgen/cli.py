@@ -354,21 +354,20 @@ def i18n_import(
     refused = 0
     for path in files:
         try:
-            report, data = import_file(ws, path)
+            outcome, data = import_file(ws, path)
         except HandoutgenError as error:
-            report_errors = error.errors if isinstance(error, ErrorList) else [error]
-            report(report_errors, ws.root)
+            report(error.errors if isinstance(error, ErrorList) else [error], ws.root)
             refused += 1
             continue
         if data is not None:
-            write_atomic(report.written, data)
-        for problem in report.refused:
-            err.print(problem.render(), markup=False)
-        refused += len(report.refused)
+            write_atomic(outcome.written, data)
+        report(outcome.refused, ws.root)
+        refused += len(outcome.refused)
+        written = f"; wrote {outcome.written.relative_to(ws.root)}" if outcome.written else ""
         out.print(
-            f"{path.name}: {report.handout_id} [{report.language}]: {len(report.updated)} updated, "
-            f"{report.unchanged} unchanged, {len(report.skipped)} left untranslated or unconfirmed, "
-            f"{len(report.refused)} refused" + (f"; wrote {report.written.relative_to(ws.root)}" if report.written else ""),
+            f"{path.name}: {outcome.handout_id} [{outcome.language}]: {len(outcome.updated)} updated, "
+            f"{outcome.unchanged} unchanged, {len(outcome.skipped)} left untranslated or unconfirmed, "
+            f"{len(outcome.refused)} refused{written}",
             markup=False,
         )
     raise typer.Exit(EXIT_PROBLEMS if refused else EXIT_OK)
