@@ -24,7 +24,8 @@ def workspace(tmp_path: Path) -> Path:
     root.mkdir()
     for name in ("handouts", "templates", "styles"):
         shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "handoutgen.yaml", root / "handoutgen.yaml")
+    for name in ("handoutgen.yaml", "jargon.yaml"):
+        shutil.copy(REPO / name, root / name)
     return root
 
 

@@ -26,7 +26,7 @@ def line_of(workspace: Path, needle: str, path: Path = HANDOUT) -> int:
 def test_clean_workspace_passes(cli, workspace):
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 0, result.stderr
-    assert "OK: 7 handout file(s)" in result.stderr
+    assert "0 error(s)" in result.stderr and "in 7 handout file(s)" in result.stderr
 
 
 def test_misspelt_key_names_file_line_and_suggestion(cli, workspace):
@@ -34,7 +34,7 @@ def test_misspelt_key_names_file_line_and_suggestion(cli, workspace):
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
     line = line_of(workspace, "benefts:")
-    assert f"{HANDOUT}:{line}: unknown key 'benefts' (did you mean 'benefits'?)" in result.stderr
+    assert f"{HANDOUT}:{line}: error: unknown key 'benefts' (did you mean 'benefits'?)" in result.stderr
 
 
 def test_misspelt_nested_key(cli, workspace):
@@ -42,7 +42,7 @@ def test_misspelt_nested_key(cli, workspace):
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
     line = line_of(workspace, "trem: Kidney")
-    assert f"{HANDOUT}:{line}: field 'words_to_know[0]': unknown key 'trem' (did you mean 'term'?)" in result.stderr
+    assert f"{HANDOUT}:{line}: error: field 'words_to_know[0]': unknown key 'trem' (did you mean 'term'?)" in result.stderr
 
 
 def test_wrong_type_names_the_field(cli, workspace):
@@ -50,15 +50,15 @@ def test_wrong_type_names_the_field(cli, workspace):
     edit(workspace, "questions:\n  - Why do I need this test?", "questions: Why do I need this test?")
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
-    assert f"{HANDOUT}:{line_of(workspace, 'version: 1.0')}: field 'version': write it as text in quotes" in result.stderr
-    assert f"{HANDOUT}:{line_of(workspace, 'questions:')}: field 'questions': Input should be a valid list (got str)" in result.stderr
+    assert f"{HANDOUT}:{line_of(workspace, 'version: 1.0')}: error: field 'version': write it as text in quotes" in result.stderr
+    assert f"{HANDOUT}:{line_of(workspace, 'questions:')}: error: field 'questions': Input should be a valid list (got str)" in result.stderr
 
 
 def test_missing_required_field_points_at_the_parent(cli, workspace):
     edit(workspace, "title: Retrograde Pyelography\n", "")
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
-    assert f"{HANDOUT}:1: field 'title': required field is missing" in result.stderr
+    assert f"{HANDOUT}:1: error: field 'title': required field is missing" in result.stderr
 
 
 def test_all_errors_are_reported_at_once(cli, workspace):
@@ -68,7 +68,7 @@ def test_all_errors_are_reported_at_once(cli, workspace):
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
     assert str(HANDOUT) in result.stderr and str(other) in result.stderr
-    assert "2 problem(s)" in result.stderr
+    assert "2 error(s)" in result.stderr
 
 
 def test_broken_yaml_syntax_names_the_line(cli, workspace):
@@ -88,7 +88,7 @@ def test_alias_bomb_is_rejected_at_the_first_anchor(cli, workspace):
     (workspace / HANDOUT).write_text("\n".join(levels) + "\n", encoding="utf-8")
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
-    assert f"{HANDOUT}:1: YAML syntax: anchors and aliases (&name, *name) are not allowed" in result.stderr
+    assert f"{HANDOUT}:1: error: YAML syntax: anchors and aliases (&name, *name) are not allowed" in result.stderr
 
 
 def test_duplicate_key_is_an_error(cli, workspace):
@@ -109,7 +109,7 @@ def test_id_must_match_folder(cli, workspace):
     edit(workspace, "id: retrograde-pyelography", "id: retrograde")
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
-    assert f"{HANDOUT}:1: field 'id': id 'retrograde' does not match its folder" in result.stderr
+    assert f"{HANDOUT}:1: error: field 'id': id 'retrograde' does not match its folder" in result.stderr
 
 
 def test_brand_errors_are_checked(cli, workspace):
@@ -118,8 +118,8 @@ def test_brand_errors_are_checked(cli, workspace):
     edit(workspace, 'phone: "(555) 010-0142"', "phone: call us", brand)
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
-    assert f"{brand}:{line_of(workspace, 'primary:', brand)}: field 'colours.primary': #aaccee has a contrast" in result.stderr
-    assert f"{brand}:{line_of(workspace, 'phone:', brand)}: field 'phone': 'call us' is not valid" in result.stderr
+    assert f"{brand}:{line_of(workspace, 'primary:', brand)}: error: field 'colours.primary': #aaccee has a contrast" in result.stderr
+    assert f"{brand}:{line_of(workspace, 'phone:', brand)}: error: field 'phone': 'call us' is not valid" in result.stderr
 
 
 @pytest.mark.parametrize(

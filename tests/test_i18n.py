@@ -149,7 +149,7 @@ def test_round_trip_changes_nothing(cli, workspace, tmp_path, file_format):
     exported = export(cli, workspace, tmp_path, file_format)
     result = cli("i18n", "import", exported, "-w", workspace)
     assert result.exit_code == 0, result.stderr
-    assert "0 updated, 41 unchanged" in result.stdout
+    assert "0 updated, 40 unchanged" in result.stdout
     assert yaml_path.read_bytes() == before
 
 
@@ -209,7 +209,7 @@ def test_import_refuses_a_file_from_an_older_source_and_keeps_existing_work(cli,
     segments = yaml.safe_load(yaml_path.read_text())["segments"]
     assert segments["reasons.4"] == old_reason  # kept, still stale
     assert segments["title"]["text"] == "Pielografía retrógrada (nuevo título)"  # the rest merged
-    assert len(segments) == 41  # nothing dropped
+    assert len(segments) == 40  # nothing dropped
     row = next(r for r in status_rows(cli, workspace) if r["handout_id"] == RETRO and r["language"] == "es")
     assert [s["id"] for s in row["stale"]] == ["reasons.4"]
 
@@ -256,7 +256,7 @@ def test_check_reports_characters_no_font_can_draw(cli, workspace):
     result = cli("check", "-w", workspace)
     assert result.exit_code == 1
     line = next(n for n, l in enumerate(path.read_text().splitlines(), 1) if "🩺" in l)
-    assert (f"handouts/{RETRO}/es.yaml:{line}: field 'segments.title.text': characters the font stack "
+    assert (f"handouts/{RETRO}/es.yaml:{line}: error: field 'segments.title.text': characters the font stack "
             "cannot draw: '🩺' (U+1FA7A)") in result.stderr
 
 

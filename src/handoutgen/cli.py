@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from handoutgen import __version__
-from handoutgen.errors import ErrorList, HandoutgenError
+from handoutgen.errors import ErrorList, HandoutgenError, Location
 from handoutgen.workspace import Workspace
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -203,16 +203,95 @@ def packets(
 
 
 @app.command()
-def check(workspace: WorkspaceOption = Path(".")) -> None:
-    """Check every handout, brand and config file; print every problem as path:line: message."""
+def check(
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1), for CI.")] = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Check every handout, brand and config file, then the content: path:line: severity: message."""
+    import datetime as dt
+
+    from handoutgen.content import ERROR, WARNING, Finding, check_workspace
+
     ws = open_workspace(workspace)
     errors = ws.collect_errors()
-    report(errors, ws.root)
-    count = len(ws.handout_files())
-    if errors:
-        err.print(f"{len(errors)} problem(s) in {count} handout file(s) and their brands/config.")
+    broken = {e.location.path for e in errors if e.location.path is not None}
+    reports, more = check_workspace(ws, dt.date.today(), broken)
+    flat = [e for error in [*errors, *more] for e in (error.errors if isinstance(error, ErrorList) else [error])]
+    # A broken source is reported once, not again for each translation that needs it.
+    unique = list({e.render(): e for e in flat}.values())
+    findings = [Finding.from_error(e) for e in unique] + [f for r in reports for f in r.findings]
+    findings.sort(key=lambda f: (str(f.path), f.line or 0))
+    counts = {level: sum(1 for f in findings if f.severity == level) for level in (ERROR, WARNING)}
+    if output_format is OutputFormat.json:
+        scores = {Location(r.subject.file.path).place(ws.root): round(r.score.percent) for r in reports}
+        out.print(json.dumps({"findings": [f.as_json(ws.root) for f in findings], "pemat_scores": scores,
+                              "errors": counts[ERROR], "warnings": counts[WARNING]}, indent=2, ensure_ascii=False),
+                  markup=False)
+    else:
+        previous = None
+        for finding in findings:  # grouped by file
+            if previous is not None and finding.path != previous:
+                err.print("")
+            err.print(finding.render(ws.root), markup=False)
+            previous = finding.path
+        files = len(ws.handout_files())
+        err.print(f"{counts[ERROR]} error(s), {counts[WARNING]} warning(s) in {files} handout file(s), "
+                  f"{len(ws.brand_names())} brand(s).")
+    if counts[ERROR] or (strict and counts[WARNING]):
         raise typer.Exit(EXIT_PROBLEMS)
-    err.print(f"OK: {count} handout file(s), {len(ws.brand_names())} brand(s).")
+
+
+@app.command(name="report")
+def report_readability(
+    handout_id: Annotated[str, typer.Argument(metavar="ID", help="Handout id.")],
+    lang: Annotated[Optional[list[str]], typer.Option("--lang", "-l", help="Only these languages.")] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Per-section reading level, words, longest sentence, and the PEMAT-style items passed."""
+    import datetime as dt
+
+    from handoutgen.content import check_handout, load_jargon
+    from handoutgen.readability import measure
+    from handoutgen.translations import TRANSLATABLE
+
+    ws = open_workspace(workspace)
+    settings = ws.config.checks
+    try:
+        jargon_list = load_jargon(ws)
+        files = ws.select([handout_id], lang)
+        reports = [check_handout(ws, file, jargon_list, dt.date.today()) for file in files]
+    except HandoutgenError as error:
+        raise fail(error, ws.root) from None
+    for result in reports:
+        subject = result.subject
+        table = Table(title=f"{subject.file.id} ({subject.language}): target grade {settings.target_grade:g}, "
+                            f"maximum {settings.max_grade:g}", title_justify="left")
+        for column in ("section", "grade (FK)", "SMOG", "ease (F-H)", "words", "longest sentence"):
+            table.add_column(column, justify="left" if column == "section" else "right", no_wrap=True)
+
+        def number(value: float | None) -> str:
+            return "—" if value is None else f"{value:.1f}"
+
+        prose = subject.prose()
+        rows = [(key, [t.text for t in subject.section(key) if t in prose]) for key in TRANSLATABLE]
+        rows.append(("whole handout", [t.text for t in prose]))
+        for key, texts in rows:
+            if texts:
+                part = measure(texts, subject.language)
+                table.add_row(key, number(part.grade), number(part.smog), number(part.ease_es),
+                              str(part.words), str(part.longest_sentence))
+        out.print(table)
+        if not measure([t.text for t in prose], subject.language).measured:
+            out.print(f"Reading level not measured for '{subject.language}'.", markup=False)
+        out.print(f"PEMAT-style score: {result.score.percent:.0f}% (target {settings.pemat_target:g}%)", markup=False)
+        for item in result.score.items:
+            mark = "n/a " if item.passed is None else ("pass" if item.passed else "FAIL")
+            detail = f" — {item.detail}" if item.detail else ""
+            out.print(f"  [{mark}] {item.name}{detail}", markup=False)
+        for finding in result.findings:
+            out.print(f"  {finding.render(ws.root)}", markup=False)
+        out.print("")
 
 
 @app.command(name="list")

@@ -19,6 +19,19 @@ class Location:
     row: int | None = None
 
     def render(self, root: Path | None = None) -> str:
+        return ": ".join(part for part in (self.place(root), self.subject()) if part)
+
+    def subject(self) -> str:
+        """The row and field, e.g. "row 3: field 'appointment'"."""
+        parts = []
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return ": ".join(parts)
+
+    def place(self, root: Path | None = None) -> str:
+        """``path:line`` relative to ``root`` when inside it."""
         parts = []
         if self.path is not None:
             shown = self.path
@@ -28,10 +41,6 @@ class Location:
                 except ValueError:
                     pass
             parts.append(f"{shown}:{self.line}" if self.line else str(shown))
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.field:
-            parts.append(f"field '{self.field}'")
         return ": ".join(parts)
 
 

@@ -195,6 +195,21 @@ class Brand(Strict):
 PaperSize = Literal["letter", "a4"]
 
 
+class CheckSettings(Strict):
+    """Thresholds of the content checks (``checks:`` in handoutgen.yaml)."""
+
+    max_grade: float = Field(8, description="Warn when the Flesch–Kincaid grade is above this (NIH: below 8).")
+    target_grade: float = Field(6, description="The grade to aim for, shown in reports (AMA: 6 or lower).")
+    min_spanish_ease: float = Field(70, description="Warn when Fernández-Huerta ease is below this.")
+    max_sentence_words: int = Field(20, ge=5)
+    max_long_word_share: float = Field(
+        0.15, ge=0, le=1, description="Warn when more than this share of words have 3+ syllables (English)."
+    )
+    pemat_target: float = Field(70, ge=0, le=100, description="Minimum PEMAT-style score, in percent.")
+    review_interval_months: int = Field(24, ge=1)
+    jargon_file: str = Field("jargon.yaml", description="Jargon list with plain alternatives, in the workspace.")
+
+
 class WorkspaceConfig(Strict):
     """Optional ``handoutgen.yaml`` at the workspace root."""
 
@@ -203,6 +218,20 @@ class WorkspaceConfig(Strict):
     languages: list[LanguageTag] = Field(
         [], description="Languages every handout should be translated into (for `i18n status`)."
     )
+    checks: CheckSettings = CheckSettings()
+
+
+class JargonTerm(Strict):
+    term: Text
+    plain: Text = Field(description="The plain wording to use instead, or to put first.")
+    variants: list[Text] = Field([], description="Other forms of the term (plurals, spellings).")
+
+
+class JargonList(Strict):
+    """The workspace's jargon list (``jargon.yaml``): medical terms and their plain wording."""
+
+    language: LanguageTag = "en"
+    terms: list[JargonTerm]
 
 
 

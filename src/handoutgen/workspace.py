@@ -286,6 +286,4 @@ class Workspace:
                 errors.extend(check_texts(stack, self._printed_texts(path)))
             except HandoutgenError:
                 pass
-        # A broken source is reported once, not again for each of its translations.
-        unique = {error.render(): error for error in errors}
-        return list(unique.values())
+        return errors
