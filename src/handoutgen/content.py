@@ -259,41 +259,41 @@ def junk(subject: Subject, loaded: Loaded) -> list[Finding]:
 NEAR_DUPLICATE = 0.9
 
 
-def _similarity(first: str, second: str) -> float:
-    a, b = first.split(), second.split()
-    if min(len(a), len(b)) / max(len(a), len(b)) < NEAR_DUPLICATE:  # cannot reach the threshold
-        return 0.0
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < NEAR_DUPLICATE or matcher.quick_ratio() < NEAR_DUPLICATE:
-        return 0.0
-    return matcher.ratio()
-
-
-def _normal(sentence: str) -> str:
-    return " ".join(w.lower() for w in words(sentence))
+def _near_duplicate(a: list[str], b: list[str], a_set: set[str], b_set: set[str]) -> bool:
+    # Cheap bounds first: a 0.9 match needs similar lengths and mostly shared words.
+    if min(len(a), len(b)) < NEAR_DUPLICATE * max(len(a), len(b)):
+        return False
+    if 2 * len(a_set & b_set) < NEAR_DUPLICATE * (len(a_set) + len(b_set)):
+        return False
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= NEAR_DUPLICATE
 
 
 def _repeats(subject: Subject) -> list[Finding]:
-    seen: list[tuple[str, Text]] = []
+    seen: dict[str, Text] = {}
+    earlier: list[tuple[list[str], set[str], Text]] = []
     findings = []
     for text in subject.prose():
         if text.segment.endswith(".how_long"):  # "Usually goes away quickly" may rightly recur
             continue
         for sentence in sentences(text.text):
-            normal = _normal(sentence)
-            if len(normal.split()) < 5:  # short phrases ("Usually goes away quickly") may repeat
+            tokens = [w.lower() for w in words(sentence)]
+            if len(tokens) < 5:  # short phrases may repeat
                 continue
-            for earlier, where in seen:
-                ratio = 1.0 if earlier == normal else _similarity(earlier, normal)
-                if ratio >= NEAR_DUPLICATE:
-                    kind = "repeats" if ratio == 1.0 else "nearly repeats"
-                    findings.append(Finding(
-                        WARNING, "repeated-sentence",
-                        f"\"{_clip(sentence)}\" {kind} a sentence in '{where.segment}' (line {where.line})",
-                        subject.file.path, text.line, text.field, "say it once"))
-                    break
+            normal = " ".join(tokens)
+            if normal in seen:
+                match, kind = seen[normal], "repeats"
             else:
-                seen.append((normal, text))
+                token_set = set(tokens)
+                match = next((where for other, other_set, where in earlier
+                              if _near_duplicate(tokens, other, token_set, other_set)), None)
+                kind = "nearly repeats"
+                seen[normal] = text
+                earlier.append((tokens, token_set, text))
+            if match is not None:
+                findings.append(Finding(
+                    WARNING, "repeated-sentence",
+                    f"\"{_clip(sentence)}\" {kind} a sentence in '{match.segment}' (line {match.line})",
+                    subject.file.path, text.line, text.field, "say it once"))
     return findings
 
 

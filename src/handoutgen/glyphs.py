@@ -8,8 +8,11 @@ stack order: Latin text never opens the large CJK font.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import subprocess
+from array import array
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,15 +33,39 @@ def _names(value: str) -> list[str]:
     return [name.strip().strip("'\"") for name in value.split(",") if name.strip()]
 
 
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "handoutgen" / "cmaps"
+
+
 @lru_cache(maxsize=64)
 def _cmap(path: Path, mtime: int) -> frozenset[int]:
+    """The code points ``path`` maps to glyphs.
+
+    Reading a large CJK font's cmap takes ~0.1 s, so the result is cached in the user's
+    cache folder, keyed by the font's path, size and modification time.
+    """
+    key = hashlib.sha256(f"{path.resolve()}|{path.stat().st_size}|{mtime}".encode()).hexdigest()[:32]
+    cached = _cache_dir() / f"{key}.u32"
+    try:
+        points = array("I")
+        points.frombytes(cached.read_bytes())
+        return frozenset(points)
+    except OSError:
+        pass
     from fontTools.ttLib import TTFont
 
     font = TTFont(str(path), fontNumber=0, lazy=True)
     try:
-        return frozenset(font.getBestCmap() or {})
+        covered = frozenset(font.getBestCmap() or {})
     finally:
         font.close()
+    try:  # a cache only: a read-only home just means the next check reads the font again
+        from handoutgen.write import write_atomic
+
+        write_atomic(cached, array("I", sorted(covered)).tobytes())
+    except OSError:
+        pass
+    return covered
 
 
 @lru_cache(maxsize=32)
