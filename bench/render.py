@@ -56,7 +56,7 @@ def main() -> None:
         pdf = renderer.render(file).pdf
         with pikepdf.open(io.BytesIO(pdf)) as document:
             pages = len(document.pages)
-        ms = statistics.median(timed(lambda: renderer.render(file)) for _ in range(options.rounds)) * 1000
+        ms = statistics.median(timed(lambda file=file: renderer.render(file)) for _ in range(options.rounds)) * 1000
         print(f"  {file.id}.{file.language}: {pages} pages, {ms:.0f} ms")
 
     batch = files * options.copies

@@ -29,10 +29,6 @@ def catalog_path(language: str) -> Path:
     return LOCALE_DIR / language.replace("-", "_") / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def catalog_languages() -> list[str]:
-    return sorted(p.parent.parent.name.replace("_", "-") for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-
-
 def catalog_for(language: str) -> str | None:
     """The catalog that serves ``language``: exact (zh-Hans), else its base language (pt-BR → pt)."""
     for candidate in (language, language.split("-")[0]):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 from babel import Locale
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from handoutgen import __version__

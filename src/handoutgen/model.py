@@ -8,7 +8,6 @@ keys: a misspelt key must be an error, not a value that silently disappears.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator

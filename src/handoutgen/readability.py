@@ -79,14 +79,6 @@ class Readability:
     def long_word_share(self) -> float:
         return self.polysyllables / self.words if self.words else 0.0
 
-    def summary(self) -> str:
-        if self.grade is not None:
-            smog = f", SMOG {self.smog:.1f}" if self.smog is not None else ""
-            return f"grade {self.grade:.1f} (Flesch–Kincaid){smog}"
-        if self.ease_es is not None:
-            return f"ease {self.ease_es:.0f} (Fernández-Huerta)"
-        return "not measured for this language"
-
 
 def measure(texts: list[str], language: str) -> Readability:
     all_sentences = [s for text in texts for s in sentences(text)]

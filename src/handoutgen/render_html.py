@@ -17,7 +17,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 
 from handoutgen.errors import Location, RenderError
-from handoutgen.model import Handout, PaperSize, RosterRow
+from handoutgen.model import PaperSize, RosterRow
 from handoutgen.catalogs import translations_for
 from handoutgen.workspace import BrandInfo, Localized
 
