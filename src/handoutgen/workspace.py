@@ -64,6 +64,7 @@ class Workspace:
                 f"{self.root} is not a handoutgen workspace (no handouts/ folder); "
                 "run from a workspace or pass --workspace DIR"
             )
+        self._yaml_cache: dict[tuple[Path, int | None], Loaded] = {}
 
     @property
     def handouts_dir(self) -> Path:
@@ -111,11 +112,10 @@ class Workspace:
 
     def loaded(self, path: Path) -> Loaded:
         """The parsed YAML of ``path``, read once per workspace (until the file changes)."""
-        key = (path, path.stat().st_mtime_ns) if path.exists() else (path, None)
-        cache = self.__dict__.setdefault("_yaml_cache", {})
-        if key not in cache:
-            cache[key] = load_yaml(path)
-        return cache[key]
+        key = (path, path.stat().st_mtime_ns if path.exists() else None)
+        if key not in self._yaml_cache:
+            self._yaml_cache[key] = load_yaml(path)
+        return self._yaml_cache[key]
 
     def is_translation(self, file: HandoutFile) -> bool:
         data = self.loaded(file.path).data
