@@ -33,8 +33,11 @@ def _names(value: str) -> list[str]:
     return [name.strip().strip("'\"") for name in value.split(",") if name.strip()]
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "handoutgen" / "cmaps"
+def _cache_dir() -> Path | None:
+    try:
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "handoutgen" / "cmaps"
+    except RuntimeError:  # no home folder (some CI and service accounts): no cache
+        return None
 
 
 @lru_cache(maxsize=64)
@@ -45,13 +48,12 @@ def _cmap(path: Path, mtime: int) -> frozenset[int]:
     cache folder, keyed by the font's path, size and modification time.
     """
     key = hashlib.sha256(f"{path.resolve()}|{path.stat().st_size}|{mtime}".encode()).hexdigest()[:32]
-    cached = _cache_dir() / f"{key}.u32"
-    try:
+    folder = _cache_dir()
+    cached = folder / f"{key}.u32" if folder else None
+    if cached is not None and cached.is_file():
         points = array("I")
         points.frombytes(cached.read_bytes())
         return frozenset(points)
-    except OSError:
-        pass
     from fontTools.ttLib import TTFont
 
     font = TTFont(str(path), fontNumber=0, lazy=True)
@@ -59,12 +61,13 @@ def _cmap(path: Path, mtime: int) -> frozenset[int]:
         covered = frozenset(font.getBestCmap() or {})
     finally:
         font.close()
-    try:  # a cache only: a read-only home just means the next check reads the font again
-        from handoutgen.write import write_atomic
+    if cached is not None:
+        try:  # a cache only: a read-only home just means the next check reads the font again
+            from handoutgen.write import write_atomic
 
-        write_atomic(cached, array("I", sorted(covered)).tobytes())
-    except OSError:
-        pass
+            write_atomic(cached, array("I", sorted(covered)).tobytes())
+        except OSError:
+            pass
     return covered
 
 
