@@ -64,6 +64,14 @@ def fail(error: HandoutgenError, root: Path | None = None) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
+def progress_bar(label: str, show: bool = True):  # noqa: ANN201 - rich.progress.Progress
+    """A transient progress bar on stderr, only on a terminal (never in logs or pipes)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
+                    disable=not (show and err.is_terminal))
+
+
 def open_workspace(path: Path) -> Workspace:
     try:
         return Workspace(path)
@@ -99,8 +107,6 @@ def build(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Build handout PDFs into OUT as <id>.<language>.pdf."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from handoutgen.build import build as run_build
     from handoutgen.build import default_jobs
 
@@ -114,10 +120,7 @@ def build(
         err.print("No handouts to build.")
         raise typer.Exit(EXIT_OK)
     failures: list[HandoutgenError] = []
-    progress = Progress(
-        TextColumn("Building"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
-        disable=len(files) < 2 or not err.is_terminal,
-    )
+    progress = progress_bar("Building", show=len(files) > 1)
     with progress:
         task = progress.add_task("build", total=len(files))
 
@@ -159,8 +162,6 @@ def packets(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Make one print-ready packet per patient: a cover letter plus their handouts."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from handoutgen.build import default_jobs
     from handoutgen.packets import PacketOptions, make_packets
     from handoutgen.roster import load_roster, parse_column_map
@@ -177,10 +178,7 @@ def packets(
         out_dir=out_dir, brand=brand, paper=paper.value if paper else None, duplex=duplex,
         fallback_language=fallback_language, jobs=jobs or default_jobs(), resume=resume, combined=combined,
     )
-    progress = Progress(
-        TextColumn("Packets"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
-        disable=not err.is_terminal,
-    )
+    progress = progress_bar("Packets")
     with progress:
         task = progress.add_task("packets", total=len(roster.entries))
         try:
