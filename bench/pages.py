@@ -1,0 +1,152 @@
+"""Pages and fill of every sample handout in every language, laid out by the project's pipeline.
+
+For each handout file (English and every translation) prints the number of pages and, per
+page, the fill: how much of the usable height (page box minus margins) the content uses,
+from WeasyPrint's layout boxes. A page other than the last should be at least 65% full
+(issue #10: no more than ~35% empty) unless what opens the next page may not be split
+(a box with `break-inside: avoid`, with the heading kept before it) and did not fit;
+such pages are marked "kept". Pages breaking the rule are marked "WASTE".
+
+Usage: python bench/pages.py [--paper letter|a4] [--brand NAME] [--workspace DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from handoutgen.build import HandoutRenderer
+from handoutgen.render_html import render_handout_html
+from handoutgen.workspace import HandoutFile, Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_FILL = 0.65  # issue #10: no page but the last more than ~35% empty
+EPSILON = 0.5  # CSS px; a split box is stretched to the page bottom exactly
+
+
+@dataclass(frozen=True)
+class PageFill:
+    fill: float  # content height / usable height
+    free: float  # usable height left empty, CSS px
+    opening_kept: float | None  # height of the unsplittable block that opens the page, if any
+
+    def wastes(self, following: PageFill | None) -> bool:
+        """True when this page is too empty although the next page's opening would have fitted."""
+        if following is None or self.fill >= MIN_FILL:
+            return False
+        return following.opening_kept is None or following.opening_kept <= self.free
+
+
+def layout(renderer: HandoutRenderer, file: HandoutFile):  # noqa: ANN201 - weasyprint.Document
+    """Lay ``file`` out exactly as `handoutgen build` does, without writing the PDF."""
+    from weasyprint import CSS, HTML
+
+    workspace = renderer.workspace
+    localized = workspace.load_handout(file, allow_stale=renderer.allow_stale)
+    document = render_handout_html(localized, renderer.brand, renderer.paper, workspace.root,
+                                   workspace.templates_dir)
+    pdf = renderer.pdf
+    stylesheets = [pdf.stylesheet(name) for name in document.stylesheets]
+    stylesheets.append(CSS(string=document.page_css, base_url=document.base_url,
+                           url_fetcher=pdf.fetcher, font_config=pdf.font_config))
+    html = HTML(string=document.html, base_url=document.base_url, url_fetcher=pdf.fetcher)
+    return html.render(stylesheets=stylesheets, font_config=pdf.font_config)
+
+
+def _in_flow_children(box) -> list:  # noqa: ANN001 - weasyprint box
+    return [child for child in getattr(box, "children", ())
+            if not (child.is_absolutely_positioned() or child.is_floated() or child.is_running())]
+
+
+def _content_bottom(box, page_bottom: float) -> float | None:  # noqa: ANN001
+    """Lowest ink-bearing edge under ``box``: line boxes, images, and the border box of
+    every box that ends on this page (a box split onto the next page is stretched to the
+    page bottom, so its own edge says nothing; its children do)."""
+    from weasyprint.formatting_structure.boxes import LineBox
+
+    if isinstance(box, LineBox):
+        return box.position_y + box.height
+    bottoms = [_content_bottom(child, page_bottom) for child in _in_flow_children(box)]
+    edge = box.border_box_y() + box.border_height()
+    if abs(edge - page_bottom) > EPSILON:
+        bottoms.append(edge)
+    found = [bottom for bottom in bottoms if bottom is not None]
+    return max(found) if found else None
+
+
+def _opening_kept(root, top: float) -> float | None:  # noqa: ANN001
+    """Height from the page top to the end of the first `break-inside: avoid` box that opens
+    the page, skipping headings kept with what follows (`break-after: avoid`)."""
+    box = root
+    while True:
+        children = _in_flow_children(box)
+        if not children or not hasattr(children[0], "children"):
+            return None
+        index = 0
+        while children[index].style["break_after"] == "avoid" and index + 1 < len(children):
+            index += 1
+        first = children[index]
+        if first.style["break_inside"] in ("avoid", "avoid-page"):
+            return first.border_box_y() + first.border_height() - top
+        if index:  # a heading, then something that may split
+            return None
+        box = first
+
+
+def page_fills(document) -> list[PageFill]:  # noqa: ANN001 - weasyprint.Document
+    fills = []
+    for page in document.pages:
+        page_box = page._page_box  # WeasyPrint's layout tree: the only place the fill is known
+        top = page_box.content_box_y()
+        usable = page_box.height
+        root = page_box.children[0]  # the <html> box; margin boxes follow it
+        bottom = _content_bottom(root, top + usable) or top
+        used = min(bottom - top, usable)
+        fills.append(PageFill(used / usable, usable - used, _opening_kept(root, top)))
+    return fills
+
+
+def pdf_page_count(pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return len(document.pages)
+
+
+def describe(fills: list[PageFill]) -> str:
+    marks = []
+    for index, page in enumerate(fills):
+        following = fills[index + 1] if index + 1 < len(fills) else None
+        note = ""
+        if following is not None and page.fill < MIN_FILL:
+            note = " WASTE" if page.wastes(following) else " kept"
+        marks.append(f"{page.fill:.0%}{note}")
+    return ", ".join(marks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paper", choices=("letter", "a4"), default=None)
+    parser.add_argument("--brand", default=None)
+    parser.add_argument("--workspace", type=Path, default=ROOT)
+    options = parser.parse_args()
+
+    workspace = Workspace(options.workspace)
+    renderer = HandoutRenderer(workspace, options.brand, options.paper)
+    print(f"paper: {renderer.paper}; fill = content height / usable height per page; "
+          f"pages before the last should be >= {MIN_FILL:.0%}")
+    total_pages = wasted = 0
+    for file in workspace.handout_files():
+        fills = page_fills(layout(renderer, file))
+        pdf_pages = pdf_page_count(renderer.render(file).pdf)
+        assert pdf_pages == len(fills), f"layout has {len(fills)} pages, the PDF {pdf_pages}"
+        total_pages += len(fills)
+        wasted += sum(page.wastes(following) for page, following in zip(fills, fills[1:]))
+        print(f"  {file.id}.{file.language}: {len(fills)} pages: {describe(fills)}")
+    print(f"total: {total_pages} pages, {wasted} wasted (too empty before a page that could have started earlier)")
+
+
+if __name__ == "__main__":
+    main()
