@@ -4,7 +4,8 @@
 #   falls back to fontTools and warns, and handoutgen treats every warning as a failure);
 # - Noto fonts (SIL OFL) for every script Atkinson Hyperlegible lacks: Cyrillic, Greek,
 #   Vietnamese, Arabic, Hebrew (fonts-noto-core) and Chinese, Japanese, Korean
-#   (fonts-noto-cjk), so patient names and translations never print as empty boxes.
+#   (fonts-noto-cjk), so patient names and translations never print as empty boxes;
+# - GNU gettext: the tests check exported translation files with `msgfmt --check`.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,7 @@ ldconfig -p | grep -q 'libharfbuzz-subset\.so\.0' || need+=(libharfbuzz-subset0)
 ldconfig -p | grep -q 'libpango-1\.0\.so\.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] || need+=(fonts-noto-core)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
+[ -x /usr/bin/msgfmt ] || need+=(gettext)
 
 if ((${#need[@]} == 0)); then
   exit 0

@@ -14,16 +14,15 @@ skips entries the translator left unconfirmed, and writes the YAML atomically.
 
 from __future__ import annotations
 
-import io
+import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from babel import Locale
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
 
 from handoutgen import __version__
 from handoutgen.errors import Location, SourceError, UsageError
@@ -63,20 +62,48 @@ def _units(workspace: Workspace, source_file: HandoutFile, source: Handout,
     return units
 
 
-def _po(units: list[ExportUnit], handout_id: str, language: str, reference: str) -> bytes:
-    catalog = Catalog(
-        locale=Locale.parse(language, sep="-"), project=f"handoutgen {handout_id}", version=__version__,
-        domain=handout_id, fuzzy=False,
-    )
+def po_string(text: str) -> str:
+    """``text`` as one quoted PO string (GNU gettext escapes; never wrapped, so always valid)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def _po_entry(unit: ExportUnit, prefix: str = "") -> list[str]:
+    return [f"{prefix}msgctxt {po_string(unit.id)}", f"{prefix}msgid {po_string(unit.source)}",
+            f"{prefix}msgstr {po_string(unit.target)}"]
+
+
+def _po(units: list[ExportUnit], obsolete: list[ExportUnit], handout_id: str, language: str,
+        reference: str) -> bytes:
+    """A PO file written line by line: Babel's writer wraps a long previous msgid (``#|``)
+    into unquoted comment lines that GNU msgfmt and polib refuse."""
+    plurals = get_plural(language.replace("-", "_"))
+    header = {
+        "Project-Id-Version": f"handoutgen {handout_id}",
+        "PO-Revision-Date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M+0000"),
+        "Last-Translator": "",
+        "Language-Team": "",
+        "Language": language.replace("-", "_"),
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": f"nplurals={plurals.num_plurals}; plural={plurals.plural_expr};",
+        "X-Generator": f"handoutgen {__version__}",
+        "X-Handoutgen-Original": reference,
+    }
+    lines = [f"# Translation of {reference} into {language}.",
+             "# Each msgctxt is the segment id; keep it when converting this file.",
+             'msgid ""', 'msgstr ""']
+    lines += [po_string(f"{key}: {value}\n") for key, value in header.items()]
     for unit in units:
-        catalog.add(
-            unit.source, unit.target, context=unit.id, locations=[(reference, unit.line)],
-            auto_comments=[unit.note], flags=("fuzzy",) if unit.stale_from else (),
-            previous_id=unit.stale_from or (),
-        )
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=0, include_previous=True, sort_output=False)
-    return buffer.getvalue()
+        lines += ["", f"#. {unit.note}", f"#: {reference}:{unit.line}"]
+        if unit.stale_from:
+            lines += ["#, fuzzy", f"#| msgctxt {po_string(unit.id)}", f"#| msgid {po_string(unit.stale_from)}"]
+        lines += _po_entry(unit)
+    for unit in obsolete:
+        lines += ["", *_po_entry(unit, "#~ ")]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _xliff(units: list[ExportUnit], handout_id: str, source_language: str, language: str, reference: str) -> bytes:
@@ -90,6 +117,8 @@ def _xliff(units: list[ExportUnit], handout_id: str, source_language: str, langu
     for unit in units:
         tu = ET.SubElement(body, f"{{{XLIFF_NS}}}trans-unit", id=unit.id, resname=unit.id)
         ET.SubElement(tu, f"{{{XLIFF_NS}}}source").text = unit.source
+        if unit.target and not unit.stale_from:
+            tu.set("approved", "yes")  # otherwise translate-toolkit, Okapi and Weblate count it as fuzzy
         state = "needs-review-translation" if unit.stale_from else ("translated" if unit.target else "new")
         ET.SubElement(tu, f"{{{XLIFF_NS}}}target", state=state).text = unit.target
         ET.SubElement(tu, f"{{{XLIFF_NS}}}note", {"from": "handoutgen"}).text = f"{unit.note} ({reference}:{unit.line})"
@@ -113,7 +142,10 @@ def export(workspace: Workspace, handout_id: str, language: str, file_format: st
         return None
     reference = source_file.path.relative_to(workspace.root).as_posix()
     if file_format == "po":
-        return _po(units, handout_id, language, reference)
+        current = segments(source)
+        obsolete = [ExportUnit(seg_id, done.source, done.text, "", 0)
+                    for seg_id, done in (translation.segments.items() if translation else ()) if seg_id not in current]
+        return _po(units, obsolete, handout_id, language, reference)
     return _xliff(units, handout_id, source.language, language, reference)
 
 

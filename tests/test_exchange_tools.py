@@ -1,0 +1,107 @@
+"""Third-party tools judge our exchange files: GNU msgfmt, polib, the OASIS XLIFF 1.2 schema.
+
+Every state a translator meets is in one file: current, stale (fuzzy, with a long previous
+source), untranslated, and obsolete segments, in Latin, Arabic and Chinese targets.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import polib
+import pytest
+import yaml
+from lxml import etree
+
+from handoutgen.translations import fingerprint
+
+RETRO = "retrograde-pyelography"
+SCHEMAS = Path(__file__).parent / "data" / "xliff"
+XLIFF = "{urn:oasis:names:tc:xliff:document:1.2}"
+LONG_OLD = ("Retrograde pyelography is a test that takes X-ray pictures. It shows the upper part of your "
+            "urinary tract. This means your kidneys and your ureters. The ureters are tubes that carry "
+            "urine to your bladder.")
+LONG_NEW = LONG_OLD.replace("takes X-ray pictures", 'takes "X-ray" pictures \\ images')
+
+
+class LocalSchemas(etree.Resolver):
+    """The XLIFF schema imports xml.xsd from the web: serve the vendored copy instead."""
+
+    def resolve(self, url, pubid, context):  # noqa: ANN001, ANN201
+        if url == "http://www.w3.org/2001/xml.xsd":
+            return self.resolve_filename(str(SCHEMAS / "xml.xsd"), context)
+        return None  # local files as usual; the parser refuses the network
+
+
+def xliff_schema() -> etree.XMLSchema:
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(LocalSchemas())
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "xliff-core-1.2-strict.xsd"), parser))
+
+
+def every_state(workspace: Path, language: str) -> None:
+    """Make overview.1 stale (long old source), drop reasons.1, add an obsolete segment."""
+    english = workspace / f"handouts/{RETRO}/en.yaml"
+    text = english.read_text()
+    old_yaml = yaml.safe_load(text)["overview"][0]
+    assert " ".join(old_yaml.split()) == LONG_OLD
+    data = yaml.safe_load(text)
+    data["overview"][0] = LONG_NEW
+    english.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    path = workspace / f"handouts/{RETRO}/{language}.yaml"
+    translation = yaml.safe_load(path.read_text())
+    kept = translation["segments"].pop("reasons.1")
+    gone = "Old sentence that the English no longer has."
+    translation["segments"]["risks.99"] = {"source": gone, "fingerprint": fingerprint(gone), "text": kept["text"]}
+    path.write_text(yaml.safe_dump(translation, allow_unicode=True, sort_keys=False))
+
+
+@pytest.mark.parametrize("language", ["es", "ar", "zh-Hans"])
+def test_po_in_every_state_passes_msgfmt_and_polib(cli, workspace, tmp_path, language):
+    every_state(workspace, language)
+    result = cli("i18n", "export", "--lang", language, "-o", tmp_path, "-w", workspace, RETRO)
+    assert result.exit_code == 0, result.stderr
+    po_path = tmp_path / f"{RETRO}.{language}.po"
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "GNU gettext missing: run scripts/install-system-deps.sh"
+    checked = subprocess.run([msgfmt, "--check", "--check-header", "-o", "/dev/null", str(po_path)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0 and checked.stderr == "", checked.stderr
+    po = polib.pofile(str(po_path))
+    by_id = {e.msgctxt: e for e in po}
+    stale = by_id["overview.1"]
+    assert stale.fuzzy and " ".join(stale.msgid.split()) == " ".join(LONG_NEW.split())
+    assert " ".join(stale.previous_msgid.split()) == LONG_OLD
+    assert by_id["reasons.1"].msgstr == "" and not by_id["reasons.1"].fuzzy
+    assert by_id["title"].msgstr and not by_id["title"].fuzzy
+    assert [e.msgctxt for e in po.obsolete_entries()] == ["risks.99"]
+    assert po.metadata["Language"] == language.replace("-", "_")
+
+
+@pytest.mark.parametrize("language", ["es", "ar", "zh-Hans"])
+def test_xliff_in_every_state_validates_against_the_strict_schema(cli, workspace, tmp_path, language):
+    every_state(workspace, language)
+    result = cli("i18n", "export", "--lang", language, "--format", "xliff", "-o", tmp_path, "-w", workspace, RETRO)
+    assert result.exit_code == 0, result.stderr
+    document = etree.parse(str(tmp_path / f"{RETRO}.{language}.xlf"))
+    schema = xliff_schema()
+    assert schema.validate(document), schema.error_log
+    units = {u.get("id"): u for u in document.iter(f"{XLIFF}trans-unit")}
+    assert units["title"].get("approved") == "yes"
+    assert units["title"].find(f"{XLIFF}target").get("state") == "translated"
+    assert units["overview.1"].get("approved") is None
+    assert units["overview.1"].find(f"{XLIFF}target").get("state") == "needs-review-translation"
+    assert units["reasons.1"].get("approved") is None
+    assert units["reasons.1"].find(f"{XLIFF}target").get("state") == "new"
+
+
+def test_the_schema_rejects_a_broken_file(tmp_path):
+    """The schema check can fail: a unit without its required id is refused."""
+    broken = tmp_path / "broken.xlf"
+    broken.write_text(
+        '<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"><file original="x" '
+        'source-language="en" datatype="plaintext"><body><trans-unit><source>a</source></trans-unit>'
+        "</body></file></xliff>")
+    assert not xliff_schema().validate(etree.parse(str(broken)))
