@@ -2,11 +2,18 @@
 
 Loading never writes. It refuses what a handout never needs and an attacker would
 use: anchors and aliases (alias bombs), duplicate keys (a silently lost value),
-custom tags, and files over a size cap.
+tags (``!!python/...``, ``!!str``, ``!foo``: types are the model's business), nesting
+deeper than ``MAX_YAML_DEPTH``, more than a node budget, values that cannot be read
+(an impossible date, a number too large, ``.nan``/``.inf``) and files over a size cap.
+
+Data is built from the parser's event stream with an explicit stack, not with
+PyYAML's composer: the composer recurses once per nesting level (a deep file would
+crash the interpreter) and builds every node before anything could be refused.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +23,22 @@ import yaml
 from handoutgen.errors import Location, SourceError
 
 MAX_YAML_BYTES = 512 * 1024
+# A handout nests 4 levels (aftercare.normal[0].what_helps[0]); 32 leaves room for any real file.
+MAX_YAML_DEPTH = 32
+# Nodes (scalars, lists, mappings) allowed per KiB of the size cap: a real roster row takes
+# about 12 bytes per node, a handout far more; a file of bare "[1,1,1,...]" would take 2.
+YAML_NODES_PER_KIB = 200
 
 # A path into loaded data: mapping keys and list indices, e.g. ("aftercare", "normal", 0).
 DataPath = tuple[str | int, ...]
+
+
+def dotted(loc: tuple) -> str:
+    """``("aftercare", "normal", 0, "what")`` → ``aftercare.normal[0].what``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 @dataclass
@@ -40,35 +60,123 @@ class Loaded:
 # libyaml's C parser when PyYAML has it (about 15x faster), else the pure-Python one.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-def _refuse_anchors(text: str) -> None:
-    """Stop at the first anchor or alias token, before anything could expand."""
-    for token in yaml.scan(text, Loader=_Loader):
-        if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
-            raise yaml.MarkedYAMLError(
-                problem="anchors and aliases (&name, *name) are not allowed", problem_mark=token.start_mark
-            )
+_YAML_TAG = "tag:yaml.org,2002:"
+_NULL, _BOOL, _INT, _FLOAT, _TIMESTAMP = (_YAML_TAG + name for name in ("null", "bool", "int", "float", "timestamp"))
 
 
-def _to_data(loader: yaml.SafeLoader, node: yaml.Node, path: DataPath, lines: dict) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = str(key)
-            if key in result:
-                raise yaml.MarkedYAMLError(
-                    problem=f"duplicate key '{key}'", problem_mark=key_node.start_mark
-                )
-            child = (*path, key)
-            result[key] = _to_data(loader, value_node, child, lines)
-            lines[child] = key_node.start_mark.line + 1
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_data(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+class _Refused(Exception):
+    """A YAML problem at an event's line (turned into a SourceError with the file's path)."""
+
+    def __init__(self, message: str, mark: yaml.Mark | None, data_path: DataPath | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = mark.line + 1 if mark is not None else None
+        self.data_path = data_path
+
+
+@dataclass
+class _Open:
+    """A list or mapping still being read."""
+
+    value: list | dict
+    path: DataPath
+    key: str | None = None  # a mapping's key waiting for its value
+    key_mark: yaml.Mark | None = None
+
+    def child_path(self) -> DataPath:
+        if isinstance(self.value, list):
+            return (*self.path, len(self.value))
+        return (*self.path, self.key)
+
+
+def _scalar(loader: Any, event: yaml.ScalarEvent, data_path: DataPath) -> Any:
+    """The value of one untagged scalar, as YAML 1.1's implicit types read it."""
+    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag not in (_NULL, _BOOL, _INT, _FLOAT, _TIMESTAMP):
+        return event.value  # text, and the oddities "<<" and "=" kept as the text they are
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    try:
+        value = loader.construct_object(node)
+    except (ValueError, OverflowError) as error:  # "2026-02-30", year 0, a 5,000-digit number
+        if tag == _TIMESTAMP:
+            problem = f"is not a real date ({error})"
+        else:
+            problem = "is too large a number; put text in quotes"
+        raise _Refused(f"'{_clip(event.value)}' {problem}", event.start_mark, data_path) from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Refused(f"'{_clip(event.value)}' is not a finite number; put text in quotes",
+                       event.start_mark, data_path)
+    return value
+
+
+def _short_tag(tag: str) -> str:
+    """A tag as its author wrote it: ``tag:yaml.org,2002:str`` → ``!!str``."""
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _build(loader: Any, max_nodes: int) -> tuple[Any, dict[DataPath, int]]:
+    """Read the event stream into plain data and a line map, refusing early what is not allowed."""
+    lines: dict[DataPath, int] = {}
+    stack: list[_Open] = []
+    result: Any = {}  # an empty file is an empty mapping
+    documents = nodes = 0
+    while loader.check_event():
+        event = loader.get_event()
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _Refused("YAML syntax: only one document per file ('---' starts another)",
+                               event.start_mark)
+            continue
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused("YAML syntax: anchors and aliases (&name, *name) are not allowed", event.start_mark)
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            value = stack.pop().value
+        elif isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            nodes += 1
+            if nodes > max_nodes:
+                raise _Refused(f"YAML: more than {max_nodes} values in one file", event.start_mark)
+            parent = stack[-1] if stack else None
+            is_key = isinstance(parent, _Open) and isinstance(parent.value, dict) and parent.key is None
+            data_path = parent.child_path() if parent is not None and not is_key else ()
+            if event.tag is not None:
+                raise _Refused(f"YAML: tags such as '{_clip(_short_tag(event.tag))}' are not allowed; "
+                               "write plain values (quote text that looks like a number or date)",
+                               event.start_mark, data_path)
+            if is_key:
+                if not isinstance(event, yaml.ScalarEvent):
+                    raise _Refused("YAML: a key must be plain text, not a list or mapping", event.start_mark)
+                key = _scalar(loader, event, parent.path)
+                key = key if isinstance(key, str) else str(key)
+                if key in parent.value:
+                    raise _Refused(f"YAML syntax: duplicate key '{_clip(key)}'", event.start_mark)
+                parent.key, parent.key_mark = key, event.start_mark
+                continue
+            if parent is None or isinstance(parent.value, list):
+                lines[data_path] = event.start_mark.line + 1
+            else:  # a mapping value: its key's line, where an author looks for it
+                lines[data_path] = parent.key_mark.line + 1
+            if isinstance(event, yaml.ScalarEvent):
+                value = _scalar(loader, event, data_path)
+            else:
+                if len(stack) >= MAX_YAML_DEPTH:
+                    raise _Refused(f"YAML: nesting deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
+                stack.append(_Open([] if isinstance(event, yaml.SequenceStartEvent) else {}, data_path))
+                continue
+        else:  # stream and document ends
+            continue
+        if not stack:
+            result = value
+        elif isinstance(stack[-1].value, list):
+            stack[-1].value.append(value)
+        else:
+            stack[-1].value[stack[-1].key] = value
+            stack[-1].key = None
+    return result, lines
 
 
 def read_text(path: Path, max_bytes: int = MAX_YAML_BYTES) -> str:
@@ -88,15 +196,18 @@ def read_text(path: Path, max_bytes: int = MAX_YAML_BYTES) -> str:
         raise SourceError(f"cannot read: {error.strerror}", Location(path)) from None
 
 
-def load_yaml(path: Path, max_bytes: int = MAX_YAML_BYTES) -> Loaded:
-    """Parse one YAML file into plain data with a line map; raise SourceError with a line."""
+def load_yaml(path: Path, max_bytes: int = MAX_YAML_BYTES, max_nodes: int | None = None) -> Loaded:
+    """Parse one YAML file into plain data with a line map; raise SourceError with a line.
+
+    ``max_nodes`` defaults to ``YAML_NODES_PER_KIB`` for every KiB of ``max_bytes``.
+    """
     text = read_text(path, max_bytes)
     loader = _Loader(text)
     try:
-        _refuse_anchors(text)
-        node = loader.get_single_node()
-        lines: dict[DataPath, int] = {}
-        data = {} if node is None else _to_data(loader, node, (), lines)
+        data, lines = _build(loader, max_nodes or YAML_NODES_PER_KIB * max(1, max_bytes // 1024))
+    except _Refused as refused:
+        field_name = dotted(refused.data_path) if refused.data_path else None
+        raise SourceError(refused.message, Location(path, refused.line, field_name)) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None

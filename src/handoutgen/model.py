@@ -8,6 +8,8 @@ keys: a misspelt key must be an error, not a value that silently disappears.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -34,6 +36,25 @@ def _no_bare_number(value: object) -> object:
     return value
 
 
+# Dates a handout can sensibly carry; year 1 or 9999 is a typo, and date arithmetic overflows there.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """A date written as YYYY-MM-DD, never a number (pydantic would read 0 as 1970-01-01)."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError as error:
+            raise ValueError(f"'{value.strip()}' is not a real date ({error})") from None
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise ValueError("write a date as YYYY-MM-DD, e.g. 2026-11-22 (no time, not a number)")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"year {value.year} is out of range ({MIN_YEAR}-{MAX_YEAR})")
+    return value
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -45,11 +66,13 @@ Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
 LanguageTag = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
 HexColour = Annotated[str, Field(pattern=HEX_COLOUR_PATTERN)]
 Phone = Annotated[str, Field(pattern=PHONE_PATTERN)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 VersionText = Annotated[str, BeforeValidator(_no_bare_number), Field(min_length=1, max_length=20)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # No field needs infinity or NaN; "nan" would silently switch a threshold off.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Source(Strict):
@@ -58,7 +81,7 @@ class Source(Strict):
     title: Text
     publisher: str = ""
     url: str = ""
-    date: dt.date | None = None
+    date: IsoDate | None = None
     note: str = Field("", description="How the source was adapted, for reviewers and readers.")
 
 
@@ -113,7 +136,7 @@ class Handout(Strict):
     title: Text
     summary: Text = Field(description="One or two sentences: what this handout is about.")
     version: VersionText
-    last_reviewed: dt.date = Field(description="Date the content was last reviewed or updated.")
+    last_reviewed: IsoDate = Field(description="Date the content was last reviewed or updated.")
     reviewed_by: str = Field("", description='Empty prints "Not yet reviewed by a clinician".')
     sources: list[Source] = Field(min_length=1)
     review_notes: list[str] = Field(

@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from handoutgen.errors import ErrorList, Location, SourceError
-from handoutgen.load import Loaded
+from handoutgen.load import Loaded, dotted
 from handoutgen.model import PATTERN_HELP
 
 M = TypeVar("M", bound=BaseModel)
@@ -34,13 +34,6 @@ def _nested_models(annotation: object) -> list[type[BaseModel]]:
     for arg in getattr(annotation, "__args__", ()):
         found += _nested_models(arg)
     return found
-
-
-def dotted(loc: tuple) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _message(error: dict, known: set[str]) -> str:

@@ -1,0 +1,189 @@
+"""Hostile and clumsy input files: every one ends in `path:line: message`, never a traceback.
+
+The YAML loader limits nesting and size before building anything, refuses tags,
+and turns values it cannot read (an impossible date, a number too large) into
+errors with the line and field. Dates are ISO dates, never numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from handoutgen.errors import SourceError
+from handoutgen.load import MAX_YAML_BYTES, MAX_YAML_DEPTH, load_yaml
+
+HANDOUT = Path("handouts/retrograde-pyelography/en.yaml")
+
+
+def edit(workspace: Path, old: str, new: str, path: Path = HANDOUT) -> None:
+    file = workspace / path
+    text = file.read_text(encoding="utf-8")
+    assert old in text, old
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(workspace: Path, needle: str, path: Path = HANDOUT) -> int:
+    for number, line in enumerate((workspace / path).read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def load_error(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "file.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        load_yaml(path)
+    return str(caught.value)
+
+
+# --- nesting, size and node budget ---------------------------------------------------------
+
+def test_deep_flow_nesting_is_refused_with_the_line(tmp_path):
+    message = load_error(tmp_path, "title: x\nreasons: " + "[" * 1500 + "]" * 1500 + "\n")
+    assert message == f"{tmp_path / 'file.yaml'}:2: YAML: nesting deeper than {MAX_YAML_DEPTH} levels"
+
+
+def test_deep_block_nesting_is_refused(tmp_path):
+    # Indented block lists: 300 levels, well under the size cap.
+    text = "".join("  " * level + "-\n" for level in range(300))
+    assert f"YAML: nesting deeper than {MAX_YAML_DEPTH} levels" in load_error(tmp_path, text)
+
+
+def test_fifty_thousand_levels_neither_crash_nor_take_long(tmp_path):
+    text = "a: " + "[" * 50_000 + "]" * 50_000
+    assert len(text.encode()) < MAX_YAML_BYTES
+    started = time.perf_counter()
+    message = load_error(tmp_path, text)
+    assert "nesting deeper than" in message
+    # Refused at level 33, so it never reads the rest; generous bound for a shared machine.
+    assert time.perf_counter() - started < 5
+
+
+def test_nesting_at_the_limit_still_loads(tmp_path):
+    path = tmp_path / "file.yaml"
+    path.write_text("[" * MAX_YAML_DEPTH + "]" * MAX_YAML_DEPTH, encoding="utf-8")
+    data = load_yaml(path).data
+    for _ in range(MAX_YAML_DEPTH - 1):
+        data = data[0]
+    assert data == []
+
+
+def test_too_many_values_are_refused(tmp_path):
+    path = tmp_path / "file.yaml"
+    path.write_text("[" + ",".join(["1"] * 2000) + "]", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"file.yaml:1: YAML: more than 1000 values in one file"):
+        load_yaml(path, max_nodes=1000)
+    assert len(load_yaml(path).data) == 2000  # the default budget is far above any handout
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path):
+    message = load_error(tmp_path, "a: " + "x" * MAX_YAML_BYTES)
+    assert "over the 524288-byte limit" in message
+
+
+# --- tags, anchors, documents ---------------------------------------------------------------
+
+@pytest.mark.parametrize("value, shown", [
+    ("!!python/object/apply:os.system [echo hi]", "!!python/object/apply:os.system"),
+    ("!!str 1.0", "!!str"),
+    ("!foo text", "!foo"),
+    ("! text", "!"),
+    ("!!map {a: 1}", "!!map"),
+    ("!!seq [a]", "!!seq"),
+    ("!!set {a, b}", "!!set"),
+    ("!!binary aGVsbG8=", "!!binary"),
+])
+def test_tags_on_any_node_are_refused_with_line_and_field(tmp_path, value, shown):
+    message = load_error(tmp_path, f"title: x\nsummary: {value}\n")
+    assert message.startswith(f"{tmp_path / 'file.yaml'}:2: field 'summary': YAML: tags such as '{shown}' are not allowed")
+
+
+def test_tag_on_a_nested_list_item(tmp_path):
+    message = load_error(tmp_path, "reasons:\n  - one\n  - !!omap [a: 1]\n")
+    assert ":3: field 'reasons[1]': YAML: tags such as '!!omap'" in message
+
+
+@pytest.mark.parametrize("text, line, problem", [
+    ("a: &x [1]\nb: *x\n", 1, "anchors and aliases"),
+    ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a'"),
+    ("a: 1\n---\nb: 2\n", 2, "only one document per file"),
+    ("? [a, b]\n: 1\n", 1, "a key must be plain text"),
+])
+def test_structures_a_handout_never_needs_are_refused(tmp_path, text, line, problem):
+    message = load_error(tmp_path, text)
+    assert message.startswith(f"{tmp_path / 'file.yaml'}:{line}: YAML") and problem in message
+
+
+# --- values YAML cannot read ---------------------------------------------------------------
+
+@pytest.mark.parametrize("value, problem", [
+    ("2026-02-30", "'2026-02-30' is not a real date (day is out of range for month)"),
+    ("2026-13-01", "'2026-13-01' is not a real date (month must be in 1..12)"),
+    ("0000-01-01", "'0000-01-01' is not a real date (year 0 is out of range)"),
+    ("2026-01-01 25:00:00", "is not a real date"),
+    ("9" * 5000, "is too large a number; put text in quotes"),
+    (".nan", "'.nan' is not a finite number"),
+    ("-.inf", "'-.inf' is not a finite number"),
+    ("1.0e+999", "'1.0e+999' is not a finite number"),
+])
+def test_unreadable_values_name_line_and_field(tmp_path, value, problem):
+    message = load_error(tmp_path, f"title: x\nsources:\n  - title: y\n    date: {value}\n")
+    assert message.startswith(f"{tmp_path / 'file.yaml'}:4: field 'sources[0].date': ")
+    assert problem in message
+
+
+def test_impossible_key_is_an_error_too(tmp_path):
+    assert ":2: " in load_error(tmp_path, "a: 1\n2026-02-30: x\n")
+
+
+def test_lines_of_values_are_kept(tmp_path):
+    path = tmp_path / "file.yaml"
+    path.write_text("a:\n  b:\n    - x\n    - y: 1\nc: 2026-01-01\n", encoding="utf-8")
+    loaded = load_yaml(path)
+    assert loaded.data == {"a": {"b": ["x", {"y": 1}]}, "c": __import__("datetime").date(2026, 1, 1)}
+    assert loaded.line_of(("a", "b", 1, "y")) == 4
+    assert loaded.line_of(("c",)) == 5
+    assert loaded.line_of(("a", "missing")) == 1
+
+
+# --- dates in a handout, through `check` ----------------------------------------------------
+
+@pytest.mark.parametrize("old, new, field, problem", [
+    ("last_reviewed: 2026-11-22", "last_reviewed: 2026-02-30", "last_reviewed", "is not a real date"),
+    ("    date: 2024-12-18", "    date: 2026-13-01", "sources[0].date", "is not a real date"),
+    ("last_reviewed: 2026-11-22", "last_reviewed: 0001-01-01", "last_reviewed", "year 1 is out of range"),
+    ("last_reviewed: 2026-11-22", "last_reviewed: 20261122", "last_reviewed", "write a date as YYYY-MM-DD"),
+    ("last_reviewed: 2026-11-22", "last_reviewed: 0", "last_reviewed", "write a date as YYYY-MM-DD"),
+    ("last_reviewed: 2026-11-22", 'last_reviewed: "1700000000"', "last_reviewed", "write a date as YYYY-MM-DD"),
+    ("last_reviewed: 2026-11-22", "last_reviewed: 2026-11-22 10:30", "last_reviewed", "no time"),
+    ("    date: 2024-12-18", "    date: 18/12/2024", "sources[0].date", "write a date as YYYY-MM-DD"),
+])
+def test_bad_dates_are_check_errors_and_the_rest_is_checked(cli, workspace, old, new, field, problem):
+    edit(workspace, old, new)
+    other = Path("handouts/nephrostomy-ureteral-stent/en.yaml")
+    edit(workspace, "\nreasons:", "\nreasosn:", other)  # a second, unrelated problem is still found
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    line = line_of(workspace, new.strip())
+    assert f"{HANDOUT}:{line}: error: field '{field}': " in result.stderr
+    assert problem in result.stderr
+    assert f"{other}:" in result.stderr and "unknown key 'reasosn'" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_quoted_iso_date_is_fine(cli, workspace):
+    edit(workspace, "last_reviewed: 2026-11-22", 'last_reviewed: "2026-11-22"')
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_nan_threshold_in_config_is_an_error(cli, workspace):
+    config = workspace / "handoutgen.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + 'checks:\n  max_grade: "nan"\n', encoding="utf-8")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert "handoutgen.yaml:" in result.stderr and "field 'checks.max_grade'" in result.stderr
