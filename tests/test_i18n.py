@@ -64,8 +64,9 @@ def test_stale_translation_fails_the_build_naming_the_segment(cli, workspace, tm
     assert not (tmp_path / f"{RETRO}.es.pdf").exists()
 
 
-def test_allow_stale_builds_with_a_visible_notice(cli, workspace, tmp_path):
+def test_allow_stale_prints_the_previous_translation_with_a_visible_notice(cli, workspace, tmp_path):
     edit_english(workspace)
+    previous = yaml.safe_load((workspace / f"handouts/{RETRO}/es.yaml").read_text())["segments"]["reasons.4"]["text"]
     result = cli("build", RETRO, "--lang", "es", "--allow-stale", "-w", workspace, "-o", tmp_path)
     assert result.exit_code == 0, result.stderr
     assert "warning: translation is stale (stale: reasons.4)" in result.stderr
@@ -77,6 +78,10 @@ def test_allow_stale_builds_with_a_visible_notice(cli, workspace, tmp_path):
     ) % {"language": "inglés", "date": "22 de noviembre de 2026"}
     first_page = " ".join(pdf_pages_text(tmp_path / f"{RETRO}.es.pdf")[0].split())
     assert notice in first_page
+    text = pdf_text(tmp_path / f"{RETRO}.es.pdf")
+    assert " ".join(previous.split()) in text  # the old translation, never the new English
+    assert NEW_SENTENCE not in text and OLD_SENTENCE not in text
+    assert "BORRADOR" not in text
 
 
 def english_sentences(workspace: Path, handout_id: str) -> list[str]:
@@ -97,15 +102,72 @@ def test_spanish_pdf_has_no_english_sentence(cli, workspace, tmp_path, handout_i
     assert "Borrador de traducción" in text or "traducción" in text.lower()
 
 
-def test_untranslated_segment_prints_english_only_with_allow_stale(cli, workspace, tmp_path):
+def drop_segments(workspace: Path, ids: list[str], language: str = "es") -> None:
+    path = workspace / f"handouts/{RETRO}/{language}.yaml"
+    data = yaml.safe_load(path.read_text())
+    for seg_id in ids:
+        del data["segments"][seg_id]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+def test_untranslated_segment_is_refused_even_with_allow_stale(cli, workspace, tmp_path):
+    drop_segments(workspace, ["reasons.4"])
+    for extra in ([], ["--allow-stale"]):
+        refused = cli("build", RETRO, "--lang", "es", *extra, "-w", workspace, "-o", tmp_path)
+        assert refused.exit_code == 1
+        assert "translation is incomplete (untranslated: reasons.4)" in refused.stderr
+        assert "--draft" in refused.stderr and "--allow-stale" not in refused.stderr  # it would not help
+    assert not (tmp_path / f"{RETRO}.es.pdf").exists()
+
+
+def test_refusal_of_a_mostly_untranslated_file_is_one_short_line(cli, workspace, tmp_path):
     path = workspace / f"handouts/{RETRO}/es.yaml"
     data = yaml.safe_load(path.read_text())
-    del data["segments"]["reasons.4"]
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    drop_segments(workspace, [i for i in data["segments"] if i not in ("title", "summary")])
     refused = cli("build", RETRO, "--lang", "es", "-w", workspace, "-o", tmp_path)
-    assert refused.exit_code == 1 and "translation is incomplete (untranslated: reasons.4)" in refused.stderr
-    assert cli("build", RETRO, "--lang", "es", "--allow-stale", "-w", workspace, "-o", tmp_path).exit_code == 0
-    assert OLD_SENTENCE in " ".join(pdf_text(tmp_path / f"{RETRO}.es.pdf").split())
+    line = next(l for l in refused.stderr.splitlines() if "untranslated" in l)
+    assert len(line) < 200 and "and 35 more" in line, line
+
+
+def test_draft_marks_every_page_and_every_english_fallback(cli, workspace, tmp_path):
+    drop_segments(workspace, ["reasons.4", "questions.2"])
+    result = cli("build", RETRO, "--lang", "es", "--draft", "-w", workspace, "-o", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "built as a DRAFT" in result.stderr
+    from conftest import pdf_pages_text
+    from handoutgen.catalogs import translations_for
+
+    banner = translations_for("es").gettext("DRAFT — not for patients")
+    assert banner != "DRAFT — not for patients"
+    pages = [" ".join(p.split()) for p in pdf_pages_text(tmp_path / f"{RETRO}.es.pdf")]
+    assert len(pages) > 1 and all(banner in page for page in pages)
+    text = " ".join(pages)
+    assert f"[EN] {OLD_SENTENCE}" in text
+
+    from handoutgen.render_html import render_handout_html
+    from handoutgen.workspace import Workspace
+
+    ws = Workspace(workspace)
+    localized = ws.load_handout(ws.select([RETRO], ["es"])[0], draft=True)
+    html = render_handout_html(localized, ws.load_brand(), "letter", ws.root, ws.templates_dir).html
+    fallbacks = re.findall(r'<span class="english-fallback" lang="en" dir="ltr">(.*?)</span></li>', html)
+    assert len(fallbacks) == 2 and OLD_SENTENCE in fallbacks[0]
+
+
+def test_draft_of_a_complete_translation_is_a_normal_build(cli, workspace, tmp_path):
+    assert cli("build", RETRO, "--lang", "es", "--draft", "-w", workspace, "-o", tmp_path).exit_code == 0
+    assert "BORRADOR" not in pdf_text(tmp_path / f"{RETRO}.es.pdf")
+
+
+def test_packets_refuse_an_incomplete_translation_without_suggesting_build_options(cli, workspace, tmp_path):
+    drop_segments(workspace, ["reasons.4"])
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"patient_id,language,handouts\nP1,es,{RETRO}\n")
+    result = cli("packets", roster, "-o", tmp_path / "packets", "-w", workspace)
+    assert result.exit_code == 1
+    assert "untranslated: reasons.4" in result.stderr
+    assert "--draft" not in result.stderr and "--allow-stale" not in result.stderr
+    assert not (tmp_path / "packets" / "P1.pdf").exists()
 
 
 def test_arabic_pdf_is_right_to_left_with_its_title_in_logical_order(cli, workspace, tmp_path):

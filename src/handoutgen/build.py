@@ -44,9 +44,11 @@ class HandoutRenderer:
     """Everything one process needs to turn handout files into PDF bytes, set up once."""
 
     def __init__(self, workspace: Workspace, brand: str | None, paper: PaperSize | None,
-                 allow_stale: bool = False):
+                 allow_stale: bool = False, draft: bool = False, offer: tuple[str, ...] = ()):
         self.workspace = workspace
         self.allow_stale = allow_stale
+        self.draft = draft
+        self.offer = offer  # options of the calling command that an error may suggest
         self.brand = workspace.load_brand(brand)
         self.paper: PaperSize = paper or workspace.config.paper
         self.pdf = PdfRenderer(
@@ -54,13 +56,16 @@ class HandoutRenderer:
         )
 
     def render(self, file: HandoutFile) -> Rendered:
-        localized = self.workspace.load_handout(file, allow_stale=self.allow_stale)
+        localized = self.workspace.load_handout(file, self.allow_stale, self.draft, self.offer)
         document = render_handout_html(
             localized, self.brand, self.paper, self.workspace.root, self.workspace.templates_dir
         )
         pdf = self.pdf.render(document, source=file.path)
         warning = ""
-        if localized.out_of_date:
+        if localized.draft and localized.untranslated:
+            warning = (f"translation is {localized.status.state} ({localized.status.problems()}); "
+                       "built as a DRAFT, not for patients")
+        elif localized.stale:
             warning = (f"translation is {localized.status.state} ({localized.status.problems()}); "
                        "built with a notice on the first page")
         return Rendered(pdf, warning)
@@ -69,9 +74,10 @@ class HandoutRenderer:
 _worker: HandoutRenderer | None = None
 
 
-def _start_worker(root: Path, brand: str | None, paper: PaperSize | None, allow_stale: bool) -> None:
+def _start_worker(root: Path, brand: str | None, paper: PaperSize | None, allow_stale: bool, draft: bool,
+                  offer: tuple[str, ...]) -> None:
     global _worker
-    _worker = HandoutRenderer(Workspace(root), brand, paper, allow_stale)
+    _worker = HandoutRenderer(Workspace(root), brand, paper, allow_stale, draft, offer)
 
 
 def _render_in_worker(file: HandoutFile) -> Rendered | HandoutgenError:
@@ -84,11 +90,11 @@ def _render_in_worker(file: HandoutFile) -> Rendered | HandoutgenError:
 
 def render_all(
     workspace: Workspace, files: list[HandoutFile], brand: str | None, paper: PaperSize | None, jobs: int,
-    allow_stale: bool = False,
+    allow_stale: bool = False, draft: bool = False, offer: tuple[str, ...] = (),
 ) -> Iterator[tuple[HandoutFile, Rendered | HandoutgenError]]:
     """Yield (file, rendered PDF or error) for every file, in order."""
     if jobs <= 1 or len(files) <= 1:
-        renderer = HandoutRenderer(workspace, brand, paper, allow_stale)
+        renderer = HandoutRenderer(workspace, brand, paper, allow_stale, draft, offer)
         for file in files:
             try:
                 yield file, renderer.render(file)
@@ -103,7 +109,7 @@ def render_all(
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(files)),
         initializer=_start_worker,
-        initargs=(workspace.root, brand, paper, allow_stale),
+        initargs=(workspace.root, brand, paper, allow_stale, draft, offer),
     ) as pool:
         yield from zip(files, pool.map(_render_in_worker, files))
 
@@ -120,10 +126,12 @@ def build(
     paper: PaperSize | None = None,
     jobs: int = 1,
     allow_stale: bool = False,
+    draft: bool = False,
     on_done: Callable[[BuildResult], None] | None = None,
 ) -> list[BuildResult]:
     results = []
-    for file, outcome in render_all(workspace, files, brand, paper, jobs, allow_stale):
+    offer = ("--allow-stale", "--draft")  # the build command's own options
+    for file, outcome in render_all(workspace, files, brand, paper, jobs, allow_stale, draft, offer):
         if isinstance(outcome, HandoutgenError):
             result = BuildResult(file, error=outcome)
         else:

@@ -1,13 +1,16 @@
 """Command line: a thin layer over the pipeline modules.
 
 Exit codes: 0 success; 1 a handout, brand, config or render problem (each printed
-as ``path:line: message``); 2 a usage problem (unknown id, brand or option);
+as ``path:line: message``); 2 a usage problem (unknown id, brand or option, or the
+output folder is in use); 70 an internal error (a bug: reported without a traceback);
 130 interrupted.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import unicodedata
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,7 +23,7 @@ from handoutgen import __version__
 from handoutgen.errors import ErrorList, HandoutgenError, Location
 from handoutgen.workspace import Workspace
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 
 app = typer.Typer(
     name="handoutgen",
@@ -54,9 +57,18 @@ WorkspaceOption = Annotated[
 ]
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters shown as escapes: file content never drives the terminal."""
+    return "".join(
+        char if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Cs")
+        else f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+        for char in text
+    )
+
+
 def report(errors: list[HandoutgenError], root: Path | None) -> None:
     for error in errors:
-        err.print(error.render(root), markup=False)
+        err.print(terminal_safe(error.render(root)), markup=False)
 
 
 def fail(error: HandoutgenError, root: Path | None = None) -> typer.Exit:
@@ -103,7 +115,8 @@ def build(
     paper: Annotated[Optional[Paper], typer.Option(help="Paper size (default from handoutgen.yaml, else letter).")] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel renders (default: CPU count).")] = None,
-    allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Build out-of-date translations, with a notice on the first page.")] = False,
+    allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Print the previous translation of segments whose English changed, with a notice on the first page.")] = False,
+    draft: Annotated[bool, typer.Option("--draft", help="Also print untranslated segments in English, marked, with 'DRAFT — not for patients' on every page (for review only).")] = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Build handout PDFs into OUT as <id>.<language>.pdf."""
@@ -136,7 +149,7 @@ def build(
         try:
             results = run_build(
                 ws, files, out_dir, brand=brand, paper=paper.value if paper else None,
-                jobs=jobs or default_jobs(), allow_stale=allow_stale, on_done=done,
+                jobs=jobs or default_jobs(), allow_stale=allow_stale, draft=draft, on_done=done,
             )
         except HandoutgenError as error:
             raise fail(error, ws.root) from None
@@ -159,21 +172,23 @@ def packets(
     resume: Annotated[bool, typer.Option("--resume", help="Skip packets already written from unchanged inputs.")] = False,
     encoding: Annotated[str, typer.Option(help="CSV text encoding, e.g. cp1252 for older exports.")] = "utf-8",
     column_map: Annotated[Optional[list[str]], typer.Option("--map", help="'Export Header=column' (repeatable).")] = None,
+    date_format: Annotated[Optional[list[str]], typer.Option("--date-format", help="strftime pattern of the appointment column when it is not ISO, e.g. '%m/%d/%Y %I:%M %p' (repeatable).")] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Make one print-ready packet per patient: a cover letter plus their handouts."""
     from handoutgen.build import default_jobs
     from handoutgen.packets import PacketOptions, make_packets
-    from handoutgen.roster import load_roster, parse_column_map
+    from handoutgen.roster import load_roster, parse_column_map, parse_date_formats
 
     ws = open_workspace(workspace)
     try:
-        roster = load_roster(roster_file, encoding, parse_column_map(column_map or []))
+        roster = load_roster(roster_file, encoding, parse_column_map(column_map or []),
+                             parse_date_formats(date_format or []))
         ws.load_brand(brand)
     except HandoutgenError as error:
         raise fail(error, ws.root) from None
     if roster.ignored_columns:
-        err.print(f"Ignored roster columns: {', '.join(roster.ignored_columns)}", markup=False)
+        err.print(terminal_safe(f"Ignored roster columns: {', '.join(roster.ignored_columns)}"), markup=False)
     options = PacketOptions(
         out_dir=out_dir, brand=brand, paper=paper.value if paper else None, duplex=duplex,
         fallback_language=fallback_language, jobs=jobs or default_jobs(), resume=resume, combined=combined,
@@ -187,11 +202,12 @@ def packets(
             raise fail(error, ws.root) from None
     failed = [r for r in rows if r.status != "ok"]
     shown_path = roster_file
-    for row in failed:  # patient_id and row number only: never the name
-        err.print(f"{shown_path}: row {row.row} ({row.patient_id or 'no patient_id'}): {row.error}", markup=False)
+    for row in failed:  # a valid patient_id and the row number only: never a name or a rejected value
+        err.print(terminal_safe(f"{shown_path}: row {row.row} ({row.patient_id or 'no valid patient_id'}): {row.error}"),
+                  markup=False)
     for row in rows:
         for warning in row.warnings:
-            err.print(f"{shown_path}: row {row.row} ({row.patient_id}): warning: {warning}", markup=False)
+            err.print(terminal_safe(f"{shown_path}: row {row.row} ({row.patient_id}): warning: {warning}"), markup=False)
     err.print(
         f"{len(rows) - len(failed)} of {len(rows)} packet(s) written to {out_dir}/ "
         f"(manifest.csv, manifest.json){f'; combined: {combined}' if combined else ''}",
@@ -303,7 +319,7 @@ def list_handouts(
     for file in ws.handout_files():
         row = {"id": file.id, "language": file.language, "path": str(file.path.relative_to(ws.root))}
         try:
-            localized = ws.load_handout(file, allow_stale=True)
+            localized = ws.load_handout(file, draft=True)
         except HandoutgenError:
             row.update(status="invalid: run check")
         else:
@@ -456,3 +472,16 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("Interrupted.")
         raise SystemExit(EXIT_INTERRUPTED) from None
+    except HandoutgenError as error:  # one that a command did not catch itself
+        report(error.errors if isinstance(error, ErrorList) else [error], None)
+        raise SystemExit(error.exit_code) from None
+    except OSError as error:  # the disk, not the input: say which file and why
+        where = f"{error.filename}: " if error.filename else ""
+        err.print(terminal_safe(f"{where}cannot read or write: {error.strerror or type(error).__name__}"), markup=False)
+        raise SystemExit(EXIT_PROBLEMS) from None
+    except Exception as error:  # a bug of ours: no traceback (it may quote input), a way to get one
+        if os.environ.get("HANDOUTGEN_DEBUG"):
+            raise
+        err.print(f"handoutgen: internal error ({type(error).__name__}). This is a bug; please report it with "
+                  "the command you ran. HANDOUTGEN_DEBUG=1 shows the details.", markup=False)
+        raise SystemExit(EXIT_INTERNAL) from None

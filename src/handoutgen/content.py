@@ -87,7 +87,7 @@ class Subject:
 
 
 def _subject(workspace: Workspace, file: HandoutFile) -> Subject:
-    localized = workspace.load_handout(file, allow_stale=True)
+    localized = workspace.load_handout(file, draft=True)
     loaded = workspace.loaded(file.path)
     texts = []
     for seg_id, text in segments(localized.handout).items():

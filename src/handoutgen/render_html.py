@@ -95,6 +95,7 @@ def environment(templates_dir: Path, language: str = "en") -> jinja2.Environment
     env.install_gettext_translations(translations_for(language), newstyle=True)
     env.filters["css_string"] = css_string
     env.filters["counter_content"] = counter_content
+    env.filters["plain"] = str  # text without markup, e.g. an English fallback in <title>
     return env
 
 
@@ -131,7 +132,8 @@ def render_handout_html(
         **_brand_context(brand, paper, workspace_root),
         "handout": handout,
         "translation": translation,
-        "out_of_date": localized.out_of_date,
+        "out_of_date": bool(localized.stale),  # previous translations printed (--allow-stale)
+        "draft": localized.draft and bool(localized.untranslated),
         "source_language_name": (
             _locale(translation.source_language).get_display_name(_locale(handout.language))
             if translation else ""

@@ -14,6 +14,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import escape
+from pydantic import BaseModel
+
 from handoutgen.model import Handout, SegmentTranslation, Translation
 
 # Top-level fields whose strings are translated, in reading order, with their section name.
@@ -95,13 +98,20 @@ class TranslationStatus:
     translated: int = 0
     total: int = 0
 
-    def problems(self) -> str:
+    def problems(self, limit: int = 3) -> str:
+        """'stale: reasons.4; untranslated: risks.1, risks.2, risks.3 and 44 more' (short for one line)."""
         parts = []
         if self.stale:
-            parts.append("stale: " + ", ".join(s.id for s in self.stale))
+            parts.append("stale: " + shortened([s.id for s in self.stale], limit))
         if self.missing:
-            parts.append("untranslated: " + ", ".join(s.id for s in self.missing))
+            parts.append("untranslated: " + shortened([s.id for s in self.missing], limit))
         return "; ".join(parts)
+
+
+def shortened(items: list[str], limit: int = 3) -> str:
+    """The first ``limit`` items, then "and N more", so one message stays one readable line."""
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 
 def status(source: Handout, translation: Translation | None, language: str) -> TranslationStatus:
@@ -126,6 +136,20 @@ def status(source: Handout, translation: Translation | None, language: str) -> T
     return result
 
 
+class EnglishFallback(str):
+    """Source-language text printed in a draft translation (``build --draft``).
+
+    Autoescaped templates call ``__html__``: the text is marked with its language and a
+    visible "[EN]", so nobody mistakes it for a translation.
+    """
+
+    language: str = "en"
+
+    def __html__(self) -> str:
+        return (f'<span class="english-fallback" lang="{escape(self.language)}" dir="ltr">'
+                f'<span class="english-marker">[{escape(self.language.upper())}]</span> {escape(str(self))}</span>')
+
+
 def _set(data: Any, path: list[str], value: str) -> None:
     key = path[0]
     index: Any = int(key) - 1 if key.isdigit() else key
@@ -135,22 +159,47 @@ def _set(data: Any, path: list[str], value: str) -> None:
         _set(data[index], path[1:], value)
 
 
-def localize(source: Handout, translation: Translation, use_stale: bool = False) -> tuple[Handout, list[str]]:
-    """The handout in the translation's language, and the ids left in the source language.
+def _replaced(value: Any, path: list[str], new: str) -> Any:
+    """A copy of a validated model with one string replaced, keeping ``new``'s type."""
+    if not path:
+        return new
+    key = path[0]
+    if isinstance(value, BaseModel):
+        return value.model_copy(update={key: _replaced(getattr(value, key), path[1:], new)})
+    items = list(value)
+    items[int(key) - 1] = _replaced(items[int(key) - 1], path[1:], new)
+    return items
 
-    Stale segments use their old translation only with ``use_stale``; untranslated ones
-    keep the source text only with ``use_stale`` (the caller marks the PDF as such).
+
+def localize(source: Handout, translation: Translation, allow_stale: bool = False,
+             draft: bool = False) -> tuple[Handout, list[str], list[str]]:
+    """The handout in the translation's language, the ids printed in the source language,
+    and the ids printed from an out-of-date translation.
+
+    A stale segment prints its previous translation only with ``allow_stale`` or ``draft``;
+    an untranslated one prints the source text, marked as such, only with ``draft``. Without
+    the option it is left in the source language here and the caller refuses the build.
     """
     data = source.model_dump(mode="python")
-    untranslated = []
-    for seg_id, text in segments(source).items():
+    untranslated, stale = [], []
+    source_texts = segments(source)
+    for seg_id, text in source_texts.items():
         done = translation.segments.get(seg_id)
-        if done is not None and (use_stale or done.fingerprint == fingerprint(text)):
+        if done is not None and done.fingerprint == fingerprint(text):
             _set(data, seg_id.split("."), done.text)
+        elif done is not None and (allow_stale or draft):
+            _set(data, seg_id.split("."), done.text)
+            stale.append(seg_id)
         else:
             untranslated.append(seg_id)
     data["language"] = translation.language
-    return Handout.model_validate(data), untranslated
+    handout = Handout.model_validate(data)
+    if draft:
+        for seg_id in untranslated:
+            fallback = EnglishFallback(source_texts[seg_id])
+            fallback.language = source.language
+            handout = _replaced(handout, seg_id.split("."), fallback)
+    return handout, untranslated, stale
 
 
 def with_segment(translation: Translation, seg_id: str, source_text: str, text: str) -> Translation:

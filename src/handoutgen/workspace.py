@@ -38,7 +38,9 @@ class Localized:
     handout: Handout
     translation: Translation | None = None  # None for a source handout
     status: TranslationStatus | None = None
-    untranslated: tuple[str, ...] = ()  # segments printed in the source language (--allow-stale)
+    untranslated: tuple[str, ...] = ()  # segments printed in the source language (only with --draft)
+    stale: tuple[str, ...] = ()  # segments printed from their previous translation
+    draft: bool = False  # built with --draft: "DRAFT — not for patients" on every page
 
     @property
     def out_of_date(self) -> bool:
@@ -183,24 +185,32 @@ class Workspace:
             raise ErrorList(broken)
         return translation, self.load_source(source_file)
 
-    def load_handout(self, file: HandoutFile, allow_stale: bool = False) -> Localized:
+    def load_handout(self, file: HandoutFile, allow_stale: bool = False, draft: bool = False,
+                     offer: tuple[str, ...] = ()) -> Localized:
         """Any handout file, ready to render: a translation is applied to its source.
 
-        A stale or incomplete translation is an error naming its segments, unless
-        ``allow_stale`` (then the PDF says it may not match the source).
+        A stale segment is an error unless ``allow_stale`` (its previous translation prints,
+        with a notice); an untranslated one unless ``draft`` (the source text prints, marked,
+        under "DRAFT — not for patients"). The error suggests only the options in ``offer``:
+        the ones the calling command has.
         """
         if not self.is_translation(file):
             return Localized(self.load_source(file))
         translation, source = self.load_translation(file)
         state = status(source, translation, translation.language)
-        if state.state != "current" and not allow_stale:
+        refused_stale = bool(state.stale) and not (allow_stale or draft)
+        refused_missing = bool(state.missing) and not draft
+        if refused_stale or refused_missing:
+            wanted = ("--draft",) if refused_missing else ("--allow-stale", "--draft")
+            options = [o for o in wanted if o in offer]
+            alternative = f" or build with {' or '.join(options)}" if options else ""
             raise SourceError(
-                f"translation is {state.state} ({state.problems()}); update it "
-                "(handoutgen i18n status / export / import) or build with --allow-stale",
+                f"translation is {state.state} ({state.problems()}); update it with "
+                f"handoutgen i18n export / import{alternative}",
                 Location(file.path),
             )
-        handout, untranslated = localize(source, translation, use_stale=allow_stale)
-        return Localized(handout, translation, state, tuple(untranslated))
+        handout, untranslated, stale = localize(source, translation, allow_stale, draft)
+        return Localized(handout, translation, state, tuple(untranslated), tuple(stale), draft)
 
     def brand_names(self) -> list[str]:
         return sorted(p.parent.name for p in self.brands_dir.glob("*/brand.yaml"))
@@ -279,7 +289,7 @@ class Workspace:
         for name in self.brand_names():
             attempt(lambda name=name: self.load_brand(name))
         for file in self.handout_files():
-            attempt(lambda file=file: self.load_handout(file, allow_stale=True))
+            attempt(lambda file=file: self.load_handout(file, draft=True))
             checked.append(file.path)
         for path in checked:  # glyphs only for files that parsed; the rest already have errors
             try:
