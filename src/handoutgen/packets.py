@@ -9,34 +9,52 @@ Pipeline per batch:
 4. write the combined print file and the manifest.
 
 A bad row fails alone. Nothing here logs, prints or stores a patient's name: rows are
-named by their number and patient_id.
+named by their number and patient_id. One run at a time owns an output folder (a lock
+file); the manifest is kept current while the run goes on, so an interrupted run leaves
+a folder whose manifest says exactly which packets are finished.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import hmac
 import json
 import multiprocessing
+import os
 import re
-import tempfile
+import shutil
+import signal
+import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
+
 from handoutgen import __version__
-from handoutgen.assemble import assemble_packet, combine, page_count, recorded_input_hash
+from handoutgen.assemble import assemble_packet, combine
 from handoutgen.build import render_all
-from handoutgen.errors import ErrorList, HandoutgenError, Location, RenderError
-from handoutgen.manifest import ManifestRow, write_manifest
+from handoutgen.catalogs import catalog_for, catalog_path
+from handoutgen.errors import ErrorList, HandoutgenError, Location, RenderError, UsageError
+from handoutgen.manifest import FAILED, NOT_STARTED, OK, LiveManifest, ManifestRow
 from handoutgen.model import PaperSize, RosterRow
+from handoutgen.parallel import exit_with_parent
 from handoutgen.render_html import (
     COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE, EnclosedHandout, render_cover_html,
 )
 from handoutgen.render_pdf import PdfRenderer
 from handoutgen.roster import Roster
 from handoutgen.workspace import RENDER_ROOTS, HandoutFile, Workspace
-from handoutgen.write import ensure_private_dir, remove_stale_temp_files, write_atomic
+from handoutgen.write import (
+    FATAL_WRITE_ERRORS, OutputError, ensure_private_dir, output_error, private_temp_dir,
+    remove_stale_temp_files, write_atomic,
+)
+
+LOCK_FILE = ".handoutgen.lock"
+KEY_FILE = ".handoutgen-key"
 
 HandoutKey = tuple[str, str]  # (handout id, language)
 
@@ -72,6 +90,12 @@ class PacketDone:
     sha256: str
 
 
+class OutputLocked(HandoutgenError):
+    """Another run is writing to the same output folder."""
+
+    exit_code = 2
+
+
 def redact(message: str) -> str:
     """Drop quoted text and code points from a render message: they may spell a patient's name."""
     message = re.sub(r'"[^"]*"', '"…"', message)
@@ -82,9 +106,17 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _row_failure(number: int, patient_id: str, error: HandoutgenError, row: RosterRow | None = None) -> ManifestRow:
     return ManifestRow(
-        row=number, patient_id=patient_id, status="failed", error=_one_line(error),
+        row=number, patient_id=patient_id, status=FAILED, error=_one_line(error),
         language=row.language if row else "", handouts=list(row.handouts) if row else [],
     )
 
@@ -109,36 +141,43 @@ class PacketWorker:
         self.handout_pdfs = handout_pdfs
         self.roster_path = roster_path
         self.pdf = PdfRenderer(self.workspace.styles_dir, [root / name for name in RENDER_ROOTS])
-        self._opened: dict[HandoutKey, object] = {}
+        self._opened: dict[HandoutKey, pikepdf.Pdf] = {}
 
-    def _handout(self, key: HandoutKey):  # noqa: ANN202 - pikepdf.Pdf
-        import pikepdf
-
+    def _handout(self, key: HandoutKey) -> pikepdf.Pdf:
         if key not in self._opened:
             self._opened[key] = pikepdf.open(self.handout_pdfs[key])
         return self._opened[key]
 
     def make(self, task: PacketTask) -> PacketDone | HandoutgenError:
+        where = Location(self.roster_path, None, None, task.number)
         try:
             document = render_cover_html(
                 task.row, list(task.enclosed), self.brand, self.paper,
                 self.workspace.root, self.workspace.templates_dir,
             )
             cover = self.pdf.render(document, source=self.roster_path)
-            data, pages = assemble_packet(
-                cover, [self._handout(key) for key in task.handouts], self.duplex, task.input_hash
-            )
-            write_atomic(task.output, data)
-            return PacketDone(pages, sha256_hex(data))
+            handouts = [self._handout(key) for key in task.handouts]
+            data, pages = assemble_packet(cover, handouts, self.duplex, "")
         except HandoutgenError as error:
-            return RenderError(redact(error.message), Location(self.roster_path, None, None, task.number))
+            return RenderError(redact(error.message), where)
+        except (OSError, pikepdf.PdfError) as error:  # e.g. the batch's cached handout PDF was removed
+            return RenderError(f"a handout PDF of this batch could not be read ({type(error).__name__})", where)
+        try:
+            write_atomic(task.output, data)
+        except OSError as error:
+            if error.errno in FATAL_WRITE_ERRORS:
+                return output_error(error, task.output.parent)
+            return RenderError(f"cannot write the packet: {error.strerror}", where)
+        return PacketDone(pages, sha256_hex(data))
 
 
 _worker: PacketWorker | None = None
 
 
-def _start_worker(*args) -> None:  # noqa: ANN002
+def _start_worker(run_pid: int, *args) -> None:  # noqa: ANN002
     global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    exit_with_parent(run_pid)
     _worker = PacketWorker(*args)
 
 
@@ -153,47 +192,140 @@ def _run_tasks(tasks: list[PacketTask], worker_args: tuple, jobs: int, recycle_a
         for task in tasks:
             yield worker.make(task)
         return
-    # forkserver: workers start from a clean, preloaded process (fast, no inherited state),
-    # and can be recycled after `recycle_after` packets so memory stays flat.
+    # forkserver: workers start from a clean, preloaded process (fast, no inherited state).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["weasyprint", "pikepdf", "handoutgen.packets"])
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=worker_args,
-        max_tasks_per_child=recycle_after,
-    ) as pool:
-        yield from pool.map(_make_in_worker, tasks, chunksize=max(1, min(16, len(tasks) // (jobs * 8))))
+    chunksize = max(1, min(16, len(tasks) // (jobs * 8)))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *worker_args),
+        # counted in chunks: a worker is replaced after about `recycle_after` packets
+        max_tasks_per_child=max(1, recycle_after // chunksize),
+    )
+    try:
+        yield from pool.map(_make_in_worker, tasks, chunksize=chunksize)
+    finally:  # also when the caller stops early (fatal error, Ctrl-C): drop what is queued
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _cover_sources_hash(workspace: Workspace, brand_folder: Path) -> str:
-    paths = [workspace.templates_dir / COVER_TEMPLATE, workspace.templates_dir / COVER_PAGE_CSS_TEMPLATE]
-    paths += [workspace.styles_dir / name for name in COVER_STYLESHEETS]
-    paths += sorted(p for p in brand_folder.iterdir() if p.is_file())
+def _digest_files(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def input_hash(row: RosterRow, handouts: list[tuple[HandoutKey, str]], cover_hash: str,
-               paper: str, duplex: bool) -> str:
-    """Hash of everything a packet is made from: same hash, same bytes."""
+def _cover_sources_hash(workspace: Workspace, brand_folder: Path) -> str:
+    """Everything a cover is drawn from but the row: templates, styles, fonts, brand."""
+    paths = [workspace.templates_dir / COVER_TEMPLATE, workspace.templates_dir / COVER_PAGE_CSS_TEMPLATE]
+    paths += [workspace.styles_dir / name for name in COVER_STYLESHEETS]
+    paths += sorted(p for p in (workspace.styles_dir / "fonts").iterdir() if p.is_file())
+    paths += sorted(p for p in brand_folder.iterdir() if p.is_file())
+    return _digest_files(paths)
+
+
+def _catalog_hash(language: str) -> str:
+    """The interface strings a cover in ``language`` uses (a corrected wording must show)."""
+    found = catalog_for(language)
+    return _digest_files([catalog_path(found)]) if found else ""
+
+
+def input_hash(key: bytes, row: RosterRow, handouts: list[tuple[HandoutKey, str]], cover_hash: str,
+               catalog_hash: str, paper: str, duplex: bool) -> str:
+    """Keyed hash of everything a packet is made from: same inputs, same hash, same bytes.
+
+    Keyed (HMAC) because the row holds the patient's name: a plain hash in the manifest
+    could be reversed by hashing guessed names.
+    """
     payload = {
         "handoutgen": __version__, "row": row.model_dump(mode="json"),
-        "handouts": [[key[0], key[1], digest] for key, digest in handouts],
-        "cover": cover_hash, "paper": paper, "duplex": duplex,
+        "handouts": [[k[0], k[1], digest] for k, digest in handouts],
+        "cover": cover_hash, "catalog": catalog_hash, "paper": paper, "duplex": duplex,
     }
-    return sha256_hex(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode())
+    message = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _folder_key(out_dir: Path) -> bytes:
+    """The output folder's random HMAC key (made on first use, 0600, kept for --resume)."""
+    path = out_dir / KEY_FILE
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        if len(key) == 32:
+            return key
+    except (OSError, ValueError):
+        pass
+    key = os.urandom(32)
+    write_atomic(path, key.hex().encode() + b"\n")
+    return key
+
+
+@contextlib.contextmanager
+def _output_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the folder's lock for the run; a second run into the same folder is refused."""
+    fd = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+            raise OutputLocked(
+                f"another handoutgen run ({holder}) is writing packets here; wait for it to finish "
+                "or choose another --out", Location(out_dir)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _prepare_output(out_dir: Path, combined: Path | None) -> None:
+    if combined is not None:
+        target, folder = combined.resolve(), out_dir.resolve()
+        if target == folder or target.is_relative_to(folder):
+            raise UsageError("--combined must be outside the packet folder (it would replace or sit among "
+                             "patients' packets)", Location(combined))
+        if target.is_dir():
+            raise UsageError("--combined names a folder; give a file name such as print.pdf", Location(combined))
+    try:
+        ensure_private_dir(out_dir, restrict=True)
+    except OSError as error:
+        raise output_error(error, out_dir) from None
+
+
+def _previous_manifest(out_dir: Path) -> dict[str, ManifestRow]:
+    """Finished rows of the folder's last manifest by patient_id (for --resume); {} if unreadable."""
+    try:
+        data = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+        rows = [ManifestRow(**record) for record in data["rows"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {r.patient_id: r for r in rows if r.status == OK and r.patient_id and r.sha256 and r.input_hmac}
+
+
+def _finished_before(previous: dict[str, ManifestRow], patient_id: str, digest: str, output: Path) -> ManifestRow | None:
+    """The earlier row for this packet when its file is on disk, whole, and made from these inputs."""
+    earlier = previous.get(patient_id)
+    if earlier is None or earlier.input_hmac != digest or earlier.output != output.name:
+        return None
+    try:
+        return earlier if file_sha256(output) == earlier.sha256 else None
+    except OSError:
+        return None
 
 
 def _choose_handouts(row: RosterRow, available: set[HandoutKey], fallback: str | None) -> tuple[list[HandoutKey], list[str]]:
     """(id, language) to use for each handout of the row, and warnings; raise for what is missing."""
     chosen, warnings, problems = [], [], []
     known_ids = {handout_id for handout_id, _ in available}
+    # en-US reads en, pt-BR reads pt; a script (zh-Hant vs zh-Hans) never falls back silently.
+    regionless = re.sub(r"-(?:[A-Z]{2}|[0-9]{3})$", "", row.language)
     for handout_id in row.handouts:
         if handout_id not in known_ids:
             problems.append(f"unknown handout '{handout_id}'")
         elif (handout_id, row.language) in available:
             chosen.append((handout_id, row.language))
+        elif (handout_id, regionless) in available:
+            chosen.append((handout_id, regionless))
         elif fallback and (handout_id, fallback) in available:
             chosen.append((handout_id, fallback))
             warnings.append(f"'{handout_id}' has no '{row.language}' version; used '{fallback}'")
@@ -205,6 +337,37 @@ def _choose_handouts(row: RosterRow, available: set[HandoutKey], fallback: str |
     return chosen, warnings
 
 
+def _plan(workspace: Workspace, roster: Roster, fallback: str | None,
+          fail: Callable[[int, str, HandoutgenError, RosterRow | None], None]) -> list[tuple[int, RosterRow, list[HandoutKey], list[str]]]:
+    """Rows that can be made, with their handouts; every other row is failed through ``fail``."""
+    seen: dict[str, list[int]] = {}
+    for entry in roster.entries:
+        if entry.patient_id:
+            seen.setdefault(entry.patient_id.casefold(), []).append(entry.number)
+    available = {(f.id, f.language) for f in workspace.handout_files()}
+    planned = []
+    for entry in roster.entries:
+        if entry.error is not None or entry.row is None:
+            fail(entry.number, entry.patient_id, entry.error or HandoutgenError("invalid row"), None)
+            continue
+        row = entry.row
+        others = [n for n in seen[row.patient_id.casefold()] if n != entry.number]
+        if others:
+            # P1 and p1 are one file on case-insensitive disks: they collide too.
+            fail(entry.number, row.patient_id, HandoutgenError(
+                f"patient_id is also used in row(s) {', '.join(map(str, others))} (ids that differ only "
+                "in upper/lower case count as the same); no packet is written for any of them",
+                Location(field="patient_id")), row)
+            continue
+        try:
+            keys, warnings = _choose_handouts(row, available, fallback)
+        except HandoutgenError as error:
+            fail(entry.number, row.patient_id, error, row)
+            continue
+        planned.append((entry.number, row, keys, warnings))
+    return planned
+
+
 def make_packets(
     workspace: Workspace, roster: Roster, options: PacketOptions,
     on_done: Callable[[ManifestRow], None] | None = None,
@@ -212,106 +375,122 @@ def make_packets(
     brand = workspace.load_brand(options.brand)
     paper: PaperSize = options.paper or workspace.config.paper
     out_dir = options.out_dir
-    ensure_private_dir(out_dir)
-    remove_stale_temp_files(out_dir)  # left by a killed run; finished packets are untouched
+    _prepare_output(out_dir, options.combined)
+    try:
+        with _output_lock(out_dir):
+            return _make_locked(workspace, roster, options, brand.folder, paper, on_done)
+    except OSError as error:
+        if error.errno in FATAL_WRITE_ERRORS:
+            raise output_error(error, out_dir) from None
+        raise
 
-    results: dict[int, ManifestRow] = {}
+
+def _make_locked(workspace: Workspace, roster: Roster, options: PacketOptions, brand_folder: Path,
+                 paper: PaperSize, on_done: Callable[[ManifestRow], None] | None) -> list[ManifestRow]:
+    out_dir = options.out_dir
+    remove_stale_temp_files(out_dir)  # left by a killed run; finished packets are untouched
+    key = _folder_key(out_dir)
+    previous = _previous_manifest(out_dir) if options.resume else {}
+    manifest = LiveManifest(out_dir, [ManifestRow(e.number, e.patient_id, NOT_STARTED) for e in roster.entries])
 
     def finish(manifest_row: ManifestRow) -> None:
-        results[manifest_row.row] = manifest_row
+        manifest.update(manifest_row)
         if on_done:
             on_done(manifest_row)
 
-    # 1. plan
-    seen: dict[str, list[int]] = {}
-    for entry in roster.entries:
-        if entry.patient_id:
-            seen.setdefault(entry.patient_id.casefold(), []).append(entry.number)
-    available = {(f.id, f.language) for f in workspace.handout_files()}
-    planned: list[tuple[int, RosterRow, list[HandoutKey], list[str]]] = []
-    for entry in roster.entries:
-        if entry.error is not None:
-            finish(_row_failure(entry.number, entry.patient_id, entry.error))
-            continue
-        row = entry.row
-        assert row is not None
-        others = [n for n in seen[row.patient_id.casefold()] if n != entry.number]
-        if others:
-            error = HandoutgenError(
-                f"patient_id is also used in row(s) {', '.join(map(str, others))}; "
-                "no packet is written for any of them", Location(field="patient_id"))
-            finish(_row_failure(entry.number, row.patient_id, error, row))
-            continue
-        try:
-            keys, warnings = _choose_handouts(row, available, options.fallback_language)
-        except HandoutgenError as error:
-            finish(_row_failure(entry.number, row.patient_id, error, row))
-            continue
-        planned.append((entry.number, row, keys, warnings))
+    def fail(number: int, patient_id: str, error: HandoutgenError, row: RosterRow | None) -> None:
+        finish(_row_failure(number, patient_id, error, row))
 
-    # 2. render each needed handout once
+    manifest.write()  # from now on the folder's manifest describes this run
+    completed = False
+    try:
+        planned = _plan(workspace, roster, options.fallback_language, fail)
+        _make_planned(workspace, planned, options, brand_folder, paper, key, previous, roster.path, finish, fail)
+        completed = True
+    finally:
+        try:
+            manifest.write()
+        except OSError:
+            if completed:
+                raise  # otherwise the error already on its way says what went wrong
+    ordered = manifest.ordered()
+    if options.combined is not None:
+        ok_paths = [out_dir / r.output for r in ordered if r.status == OK]
+        try:
+            write_atomic(options.combined, combine(ok_paths))
+        except OSError as error:
+            raise output_error(error, options.combined) from None
+    return ordered
+
+
+def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, brand_folder: Path,
+                  paper: PaperSize, key: bytes, previous: dict[str, ManifestRow], roster_path: Path,
+                  finish: Callable[[ManifestRow], None],
+                  fail: Callable[[int, str, HandoutgenError, RosterRow | None], None]) -> None:
+    out_dir = options.out_dir
+    # 2. render each needed handout once, into a scratch folder the next run cleans if we are killed
     needed = sorted({key for _, _, keys, _ in planned for key in keys})
     files = [HandoutFile(i, lang, workspace.handouts_dir / i / f"{lang}.yaml") for i, lang in needed]
-    with tempfile.TemporaryDirectory(prefix="handoutgen-handouts-") as cache:
+    cache = private_temp_dir(out_dir)
+    try:
         handout_pdfs: dict[HandoutKey, Path] = {}
         handout_digest: dict[HandoutKey, str] = {}
         handout_failure: dict[HandoutKey, HandoutgenError] = {}
         titles: dict[HandoutKey, str] = {}
         for file, outcome in render_all(workspace, files, options.brand, paper, options.jobs):
-            key = (file.id, file.language)
+            handout_key = (file.id, file.language)
             if isinstance(outcome, HandoutgenError):
-                handout_failure[key] = outcome
+                handout_failure[handout_key] = outcome
                 continue
-            path = Path(cache) / f"{file.id}.{file.language}.pdf"
-            path.write_bytes(outcome.pdf)
-            handout_pdfs[key] = path
-            handout_digest[key] = sha256_hex(outcome.pdf)
-            titles[key] = workspace.load_handout(file).handout.title
+            path = cache / f"{file.id}.{file.language}.pdf"
+            write_atomic(path, outcome.pdf)
+            handout_pdfs[handout_key] = path
+            handout_digest[handout_key] = sha256_hex(outcome.pdf)
+            titles[handout_key] = workspace.load_handout(file).handout.title
 
-        # 3. covers + merge, skipping packets that --resume finds complete and unchanged
-        cover_hash = _cover_sources_hash(workspace, brand.folder)
+        # 3. covers + merge, skipping packets that --resume finds finished from the same inputs
+        cover_hash = _cover_sources_hash(workspace, brand_folder)
+        catalog_hashes: dict[str, str] = {}
         tasks: list[PacketTask] = []
         warnings_of: dict[int, list[str]] = {}
         for number, row, keys, warnings in planned:
             broken = [k for k in keys if k in handout_failure]
             if broken:
-                error = HandoutgenError(
+                fail(number, row.patient_id, HandoutgenError(
                     "handout could not be rendered: " + "; ".join(
                         f"{k[0]} ({k[1]}): {handout_failure[k].render(workspace.root)}" for k in broken),
-                    Location(field="handouts"))
-                finish(_row_failure(number, row.patient_id, error, row))
+                    Location(field="handouts")), row)
                 continue
-            digest = input_hash(row, [(k, handout_digest[k]) for k in keys], cover_hash, paper, options.duplex)
+            if row.language not in catalog_hashes:
+                catalog_hashes[row.language] = _catalog_hash(row.language)
+            digest = input_hash(key, row, [(k, handout_digest[k]) for k in keys], cover_hash,
+                                catalog_hashes[row.language], paper, options.duplex)
             output = out_dir / f"{row.patient_id}.pdf"
             warnings_of[number] = warnings
-            enclosed = tuple(EnclosedHandout(titles[k], k[1], k[1] != row.language) for k in keys)
-            if options.resume and output.exists() and recorded_input_hash(output) == digest:
-                finish(_ok_row(number, row, keys, warnings, digest, output,
-                               PacketDone(page_count(output), sha256_hex(output.read_bytes()))))
+            if (earlier := _finished_before(previous, row.patient_id, digest, output)) is not None:
+                finish(_ok_row(number, row, keys, warnings, digest, output, PacketDone(earlier.pages or 0, earlier.sha256)))
                 continue
+            enclosed = tuple(EnclosedHandout(titles[k], k[1], k[1] != row.language) for k in keys)
             tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output))
 
-        worker_args = (workspace.root, options.brand, paper, options.duplex, handout_pdfs, roster.path)
-        for task, outcome in zip(tasks, _run_tasks(tasks, worker_args, options.jobs, options.recycle_after)):
-            if isinstance(outcome, HandoutgenError):
-                finish(_row_failure(task.number, task.row.patient_id, outcome, task.row))
-            else:
-                finish(_ok_row(task.number, task.row, list(task.handouts), warnings_of[task.number],
-                               task.input_hash, task.output, outcome))
-
-    ordered = [results[number] for number in sorted(results)]
-    # 4. the combined print file and the manifest
-    if options.combined is not None:
-        ok_paths = [out_dir / r.output for r in ordered if r.status == "ok"]
-        write_atomic(options.combined, combine(ok_paths))
-    write_manifest(out_dir, ordered)
-    return ordered
+        worker_args = (workspace.root, options.brand, paper, options.duplex, handout_pdfs, roster_path)
+        with contextlib.closing(_run_tasks(tasks, worker_args, options.jobs, options.recycle_after)) as outcomes:
+            for task, outcome in zip(tasks, outcomes):
+                if isinstance(outcome, OutputError):
+                    raise outcome  # the folder takes no more files: stop, keep the manifest true
+                if isinstance(outcome, HandoutgenError):
+                    fail(task.number, task.row.patient_id, outcome, task.row)
+                else:
+                    finish(_ok_row(task.number, task.row, list(task.handouts), warnings_of[task.number],
+                                   task.input_hash, task.output, outcome))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def _ok_row(number: int, row: RosterRow, keys: list[HandoutKey], warnings: list[str], digest: str,
             output: Path, done: PacketDone) -> ManifestRow:
     return ManifestRow(
-        row=number, patient_id=row.patient_id, status="ok", output=output.name, pages=done.pages,
+        row=number, patient_id=row.patient_id, status=OK, output=output.name, pages=done.pages,
         sha256=done.sha256, language=row.language, handouts=[f"{i}.{lang}" for i, lang in keys],
-        warnings=warnings, input_sha256=digest,
+        warnings=warnings, input_hmac=digest,
     )
