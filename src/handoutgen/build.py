@@ -17,6 +17,7 @@ from pathlib import Path
 from handoutgen.errors import HandoutgenError
 from handoutgen.model import PaperSize
 from handoutgen.render_html import render_handout_html
+from handoutgen.parallel import exit_with_parent
 from handoutgen.render_pdf import PdfRenderer
 from handoutgen.workspace import RENDER_ROOTS, HandoutFile, Workspace
 from handoutgen.write import write_atomic
@@ -74,9 +75,10 @@ class HandoutRenderer:
 _worker: HandoutRenderer | None = None
 
 
-def _start_worker(root: Path, brand: str | None, paper: PaperSize | None, allow_stale: bool, draft: bool,
-                  offer: tuple[str, ...]) -> None:
+def _start_worker(run_pid: int, root: Path, brand: str | None, paper: PaperSize | None, allow_stale: bool,
+                  draft: bool, offer: tuple[str, ...]) -> None:
     global _worker
+    exit_with_parent(run_pid)
     _worker = HandoutRenderer(Workspace(root), brand, paper, allow_stale, draft, offer)
 
 
@@ -109,7 +111,7 @@ def render_all(
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(files)),
         initializer=_start_worker,
-        initargs=(workspace.root, brand, paper, allow_stale, draft, offer),
+        initargs=(os.getpid(), workspace.root, brand, paper, allow_stale, draft, offer),
     ) as pool:
         yield from zip(files, pool.map(_render_in_worker, files))
 

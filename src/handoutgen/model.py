@@ -262,20 +262,81 @@ PATIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PATTERN_HELP[PATIENT_ID_PATTERN] = (
     "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (no '/', '..' or spaces)"
 )
+# Names Windows reserves whatever the extension: "CON.pdf" cannot be created there.
+_RESERVED_FILE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+# Appointment years a schedule can hold; anything else is a shifted or mistyped cell.
+APPOINTMENT_YEARS = (2000, 2199)
+# Strict ISO 8601 (extended format) as the README promises: 2026-12-01, 2026-12-01T09:30,
+# 2026-12-01 09:30:00+01:00. Digits alone (20261201, 46357.39, 930) are never a date.
+_ISO_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?$"
+)
+_NUMBER = re.compile(r"^[0-9]+(?:[.,][0-9]+)?$")
+# Free text on the cover: long enough for any real value, short enough to stay on the page.
+SHORT_TEXT_MAX = 200
+PREP_TEXT_MAX = 1500
+
+
+def _patient_id(value: object) -> object:
+    # YAML and JSON exports write numeric MRNs as numbers: an int is that id as text.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)
+    if isinstance(value, str) and value.split(".")[0].casefold() in _RESERVED_FILE_NAMES:
+        raise ValueError("is a name Windows reserves for devices (CON, NUL, AUX, COM1, …); use another id")
+    return value
+
+
+def _appointment(value: object) -> object:
+    """Only ISO date-times (or dates and date-times YAML already read): never a number."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.match(value.strip())):
+        raise ValueError(
+            "a number, not a date (a spreadsheet date serial?): export it as text like "
+            "2026-12-01T09:30, or give the export's pattern with --date-format"
+        )
+    if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DATE_TIME.match(text):
+            raise ValueError(
+                "not an ISO date-time like 2026-12-01T09:30; for other layouts give the pattern "
+                "with --date-format, e.g. '%m/%d/%Y %I:%M %p'"
+            )
+        try:
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("not a real date or time (day, month or hour out of range)") from None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    if isinstance(value, dt.datetime) and not APPOINTMENT_YEARS[0] <= value.year <= APPOINTMENT_YEARS[1]:
+        raise ValueError(f"year {value.year} is outside {APPOINTMENT_YEARS[0]}–{APPOINTMENT_YEARS[1]}")
+    return value
+
+
+def _printable(value: str) -> str:
+    # Control characters (escape sequences, NUL, lone surrogates) are not text a cover can print.
+    if any(unicodedata.category(char) in ("Cc", "Cs") and char not in "\n\t" for char in value):
+        raise ValueError("contains control or invalid characters")
+    return value
+
+
+CoverText = Annotated[str, AfterValidator(_printable), Field(max_length=SHORT_TEXT_MAX)]
 
 
 class RosterRow(Strict):
     """One patient's row of a roster exported by a scheduling system."""
 
-    patient_id: Annotated[str, Field(pattern=PATIENT_ID_PATTERN)]
-    patient_name: str = ""
+    patient_id: Annotated[str, BeforeValidator(_patient_id), Field(pattern=PATIENT_ID_PATTERN)]
+    patient_name: CoverText = ""
     language: LanguageTag = "en"
-    handouts: list[Slug] = Field(min_length=1, description="Handout ids, separated by ';' in CSV.")
-    appointment: dt.datetime | None = Field(None, description="ISO date-time, e.g. 2026-12-01T09:30.")
+    handouts: list[Slug] = Field(min_length=1, max_length=20, description="Handout ids, separated by ';' in CSV.")
+    appointment: Annotated[dt.datetime | None, BeforeValidator(_appointment)] = Field(
+        None, description="ISO date-time, e.g. 2026-12-01T09:30 (other layouts: --date-format)."
+    )
     arrive_minutes_before: Annotated[int, Field(ge=0, le=600)] | None = None
-    location: str = ""
-    clinician: str = ""
-    prep: str = Field("", description="Preparation in free text, printed on the cover letter.")
+    location: CoverText = ""
+    clinician: CoverText = ""
+    prep: Annotated[str, AfterValidator(_printable), Field(max_length=PREP_TEXT_MAX)] = Field(
+        "", description="Preparation in free text, printed on the cover letter."
+    )
     phone: Phone | None = Field(None, description="Overrides the brand's phone number.")
 
     @property
