@@ -13,33 +13,36 @@ from pathlib import Path
 
 import pikepdf
 
+from handoutgen.pdf_tags import PDF_VERSION, Part, merge
+
 PACKET_TITLE = "Patient packet"
+COMBINED_TITLE = "Patient packets"
 # Docinfo key holding the hash of everything a packet was made from (see packets.input_hash).
 INPUT_HASH_KEY = "/HandoutgenInputs"
-
-
-def _pad_to_even(pdf: pikepdf.Pdf) -> None:
-    """Add a blank page if needed so whatever follows starts on a right-hand page."""
-    if len(pdf.pages) % 2:
-        box = pdf.pages[-1].mediabox
-        pdf.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
 
 
 def assemble_packet(
     cover_pdf: bytes, handouts: list[pikepdf.Pdf], duplex: bool, input_hash: str
 ) -> tuple[bytes, int]:
-    """Cover + handouts → (PDF bytes, page count). With duplex every part starts on a right-hand page."""
-    with pikepdf.open(io.BytesIO(cover_pdf)) as packet:
+    """Cover + handouts → (PDF bytes, page count). With duplex every part starts on a right-hand page.
+
+    The packet keeps every part's tags in one structure tree (see pdf_tags.merge).
+    """
+    with pikepdf.open(io.BytesIO(cover_pdf)) as cover, pikepdf.new() as packet:
+        parts: list[Part | None] = [Part(cover)]
+        pages = len(cover.pages)
         for handout in handouts:
-            if duplex:
-                _pad_to_even(packet)
-            packet.pages.extend(handout.pages)
-        if duplex:
-            _pad_to_even(packet)  # so the next packet of a combined print starts on the right
-        packet.docinfo["/Title"] = PACKET_TITLE
+            if duplex and pages % 2:
+                parts.append(None)  # a blank back, so the handout starts on a right-hand page
+                pages += 1
+            parts.append(Part(handout))
+            pages += len(handout.pages)
+        if duplex and pages % 2:
+            parts.append(None)  # so the next packet of a combined print starts on the right
+        merge(packet, parts, PACKET_TITLE)
         packet.docinfo[INPUT_HASH_KEY] = input_hash
         buffer = io.BytesIO()
-        packet.save(buffer, deterministic_id=True)
+        packet.save(buffer, deterministic_id=True, min_version=PDF_VERSION)
         return buffer.getvalue(), len(packet.pages)
 
 
@@ -59,17 +62,15 @@ def page_count(path: Path) -> int:
 
 
 def combine(paths: list[Path]) -> bytes:
-    """One print job: every packet's pages in order (each packet already duplex-padded if asked)."""
+    """One print job: every packet in order (each already duplex-padded if asked), one structure tree."""
     with pikepdf.new() as combined:
         sources = []
         try:
             for path in paths:
-                source = pikepdf.open(path)
-                sources.append(source)
-                combined.pages.extend(source.pages)
-            combined.docinfo["/Title"] = "Patient packets"
+                sources.append(pikepdf.open(path))
+            merge(combined, [Part(source) for source in sources], COMBINED_TITLE)
             buffer = io.BytesIO()
-            combined.save(buffer, deterministic_id=True)
+            combined.save(buffer, deterministic_id=True, min_version=PDF_VERSION)
             return buffer.getvalue()
         finally:
             for source in sources:

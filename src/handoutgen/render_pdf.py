@@ -9,6 +9,7 @@ and unusable fonts only as log messages: every such message fails the render.
 
 from __future__ import annotations
 
+import io
 import logging
 import mimetypes
 import re
@@ -143,4 +144,18 @@ class PdfRenderer:
         with self._guard(source):
             stylesheets.append(self._parsed_page_css(document))
             html = HTML(string=document.html, base_url=document.base_url, url_fetcher=self.fetcher)
-            return html.write_pdf(stylesheets=stylesheets, font_config=self.font_config, **PDF_OPTIONS)
+            data = html.write_pdf(stylesheets=stylesheets, font_config=self.font_config, **PDF_OPTIONS)
+        return finish_tags(data)
+
+
+def finish_tags(data: bytes) -> bytes:
+    """WeasyPrint's PDF with its page furniture made artifacts (see pdf_tags.tidy)."""
+    import pikepdf
+
+    from handoutgen.pdf_tags import tidy
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        tidy(pdf)
+        buffer = io.BytesIO()
+        pdf.save(buffer, deterministic_id=True)
+        return buffer.getvalue()

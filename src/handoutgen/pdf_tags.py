@@ -1,0 +1,423 @@
+"""Structure-tree post-processing of WeasyPrint's PDF/UA output, with pikepdf.
+
+WeasyPrint tags the flow of a document, but (as of 70.0):
+- the margin boxes (running header, footer, "Page X of Y") get structure elements that
+  hang off no parent, so their marked content is unreachable from the StructTreeRoot;
+- appending pages from other files (packets, combined print files) keeps none of the
+  other files' tags and lets their ParentTree keys collide.
+
+``tidy`` fixes the first for one rendered file: the repeated page furniture becomes
+/Artifact marked content (read once, not on every page), except the first page's logo,
+which joins the tree as a Figure with its /Alt. ``merge`` builds one document from
+several tagged parts with ONE structure tree. A file claims PDF/UA (XMP pdfuaid:part)
+only when every part claimed it and every marked-content item is reachable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+PDFUA_CLAIM = b'pdfuaid:part="1"'
+PDF_VERSION = "1.7"  # what WeasyPrint writes for PDF/UA-1; a merged file must not fall back to 1.3
+_PAGINATION_ARTIFACT = Dictionary(Type=Name.Pagination)
+
+
+def _kids(node: pikepdf.Object) -> list[pikepdf.Object]:
+    kids = node.get("/K") if isinstance(node, Dictionary) else None
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, Array) else [kids]
+
+
+def _is_element(node: pikepdf.Object) -> bool:
+    return isinstance(node, Dictionary) and node.get("/Type") not in (Name.MCR, Name.OBJR) and "/S" in node
+
+
+def structure_elements(root: pikepdf.Object) -> Iterator[Dictionary]:
+    """Every structure element reachable from ``root``, each once."""
+    found: set[tuple[int, int]] = set()
+    stack = _kids(root)
+    while stack:
+        node = stack.pop()
+        if not _is_element(node) or node.objgen in found:
+            continue
+        found.add(node.objgen)
+        yield node
+        stack.extend(_kids(node))
+
+
+def reachable_elements(root: pikepdf.Object) -> set[tuple[int, int]]:
+    """objgen of every structure element reachable from ``root``."""
+    return {element.objgen for element in structure_elements(root)}
+
+
+def number_tree_items(node: pikepdf.Object) -> Iterator[tuple[int, pikepdf.Object]]:
+    """(key, value) of a number tree such as the ParentTree, leaves in order."""
+    nums = node.get("/Nums")
+    if nums is not None:
+        for index in range(0, len(nums), 2):
+            yield int(nums[index]), nums[index + 1]
+    for kid in node.get("/Kids", []):
+        yield from number_tree_items(kid)
+
+
+def _name_tree_items(node: pikepdf.Object) -> Iterator[tuple[str, pikepdf.Object]]:
+    names = node.get("/Names")
+    if names is not None:
+        for index in range(0, len(names), 2):
+            yield str(names[index]), names[index + 1]
+    for kid in node.get("/Kids", []):
+        yield from _name_tree_items(kid)
+
+
+def marked_content_ids(page: pikepdf.Page) -> list[int]:
+    """MCIDs of the marked content drawn directly in a page's content stream."""
+    return [
+        int(operands[1].MCID)
+        for operands, operator in pikepdf.parse_content_stream(page, "BDC")
+        if isinstance(operands[1], Dictionary) and "/MCID" in operands[1]
+    ]
+
+
+def unreachable_marked_content(pdf: pikepdf.Pdf) -> list[tuple[int, int]]:
+    """(page number from 1, MCID) of marked content the structure tree does not reach."""
+    pages = list(pdf.pages)
+    if "/StructTreeRoot" not in pdf.Root:
+        return [(n, mcid) for n, page in enumerate(pages, 1) for mcid in marked_content_ids(page)]
+    tree = pdf.Root.StructTreeRoot
+    reachable = reachable_elements(tree)
+    parents = dict(number_tree_items(tree.ParentTree)) if "/ParentTree" in tree else {}
+    missing = []
+    for number, page in enumerate(pages, 1):
+        key = page.obj.get("/StructParents")
+        owners = parents.get(int(key)) if key is not None else None
+        for mcid in marked_content_ids(page):
+            owner = owners[mcid] if owners is not None and mcid < len(owners) else None
+            if not (_is_element(owner) and owner.objgen in reachable and _owner_points_back(owner, page, mcid)):
+                missing.append((number, mcid))
+    return missing
+
+
+def _owner_points_back(owner: Dictionary, page: pikepdf.Page, mcid: int) -> bool:
+    """The element lists this MCID on this page among its kids (so the tree, not just the ParentTree, reaches it)."""
+    for kid in _kids(owner):
+        if isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
+            kid_page = kid.get("/Pg", owner.get("/Pg"))
+            if int(kid.MCID) == mcid and kid_page is not None and kid_page.objgen == page.obj.objgen:
+                return True
+        elif not isinstance(kid, Dictionary) and int(kid) == mcid:
+            return owner.get("/Pg") is not None and owner.Pg.objgen == page.obj.objgen
+    return False
+
+
+def claims_pdfua(pdf: pikepdf.Pdf) -> bool:
+    metadata = pdf.Root.get("/Metadata")
+    return metadata is not None and PDFUA_CLAIM in metadata.read_bytes()
+
+
+# --- one rendered file --------------------------------------------------------------------
+
+
+def tidy(pdf: pikepdf.Pdf) -> None:
+    """Page furniture that the tree does not reach becomes artifacts; the first logo a Figure.
+
+    If anything drawn is still unreachable afterwards, the file stops claiming PDF/UA.
+    """
+    tree = pdf.Root.get("/StructTreeRoot")
+    if tree is None:
+        _drop_pdfua_claim(pdf)
+        return
+    reachable = reachable_elements(tree)
+    parents = dict(number_tree_items(tree.ParentTree)) if "/ParentTree" in tree else {}
+    logo_placed = False
+    for page in pdf.pages:
+        key = page.obj.get("/StructParents")
+        owners = parents.get(int(key)) if key is not None else None
+        if owners is None:
+            continue
+        operations = pikepdf.parse_content_stream(page)
+        changed = False
+        for index, (operands, operator) in enumerate(operations):
+            if str(operator) != "BDC" or not isinstance(operands[1], Dictionary) or "/MCID" not in operands[1]:
+                continue
+            mcid = int(operands[1].MCID)
+            owner = owners[mcid] if mcid < len(owners) else None
+            if not _is_element(owner) or owner.objgen in reachable:
+                continue
+            if not logo_placed and owner.S == Name.Figure and "/Alt" in owner:
+                _adopt_as_first(tree, owner)
+                reachable.add(owner.objgen)
+                logo_placed = True
+                continue
+            operations[index] = pikepdf.ContentStreamInstruction(
+                [Name.Artifact, _PAGINATION_ARTIFACT], pikepdf.Operator("BDC"))
+            owners[mcid] = pikepdf.Object.parse(b"null")
+            changed = True
+        if changed:
+            page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(operations))
+    _scope_table_headers(tree)
+    if unreachable_marked_content(pdf):
+        _drop_pdfua_claim(pdf)
+
+
+def _scope_table_headers(tree: pikepdf.Object) -> None:
+    """Give every /TH a /Scope (WeasyPrint drops HTML's scope): Row beside data cells, else Column."""
+    for row in structure_elements(tree):
+        if row.S != Name.TR:
+            continue
+        cells = [kid for kid in _kids(row) if _is_element(kid)]
+        scope = Name.Row if any(cell.S == Name.TD for cell in cells) else Name.Column
+        for cell in cells:
+            if cell.S != Name.TH:
+                continue
+            table_attributes = Dictionary(O=Name.Table, Scope=scope)
+            existing = cell.get("/A")
+            if existing is None:
+                cell.A = table_attributes
+            elif isinstance(existing, Array):
+                existing.append(table_attributes)
+            else:
+                cell.A = Array([existing, table_attributes])
+
+
+def _adopt_as_first(tree: pikepdf.Object, element: Dictionary) -> None:
+    """Put ``element`` first in the document's first grouping element (before the title)."""
+    parent = tree
+    while True:
+        groups = [kid for kid in _kids(parent) if _is_element(kid) and kid.S in (Name.Document, Name.Part)]
+        if not groups:
+            break
+        parent = groups[0]
+    kids = parent.get("/K")
+    if isinstance(kids, Array):
+        kids.insert(0, element)
+    else:
+        parent.K = Array([element] + _kids(parent))
+    element.P = parent
+
+
+def _drop_pdfua_claim(pdf: pikepdf.Pdf) -> None:
+    metadata = pdf.Root.get("/Metadata")
+    if metadata is not None and PDFUA_CLAIM in metadata.read_bytes():
+        pdf.Root.Metadata = pdf.make_stream(
+            metadata.read_bytes().replace(b'<rdf:Description rdf:about="" pdfuaid:part="1" />', b"")
+        )
+        metadata = pdf.Root.Metadata
+    if metadata is not None and PDFUA_CLAIM in metadata.read_bytes():
+        del pdf.Root.Metadata  # a claim we cannot remove cleanly must not stay
+
+
+# --- several files into one ---------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """One tagged file to append: its pages, and its title for the part's structure element."""
+
+    pdf: pikepdf.Pdf
+    title: str | None = None
+
+
+def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: str | None = None) -> None:
+    """Append ``parts`` to the empty ``target`` with ONE structure tree.
+
+    A None part is one blank page (a duplex filler); it carries no tags. Every other part's
+    tree goes under its own /Part element with the part's /Lang and /T; ParentTree keys and
+    the pages' /StructParents are renumbered so they never collide.
+    """
+    assert len(target.pages) == 0
+    tree = target.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+    document = target.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree, K=Array()))
+    tree.K = Array([document])
+    parent_tree: list[tuple[int, pikepdf.Object]] = []
+    role_map, class_map, ids = Dictionary(), Dictionary(), {}
+    next_key = 0
+    conformant = True
+    languages = []
+    for part in parts:
+        if part is None:
+            last = target.pages[-1].mediabox
+            target.add_blank_page(page_size=(float(last[2]) - float(last[0]), float(last[3]) - float(last[1])))
+            continue
+        source = part.pdf
+        first = len(target.pages)
+        target.pages.extend(source.pages)
+        pages = list(target.pages)[first:]
+        conformant = conformant and claims_pdfua(source)
+        part_language = str(source.Root.get("/Lang", "")) or None
+        languages.append(part_language)
+        element = target.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Part, P=document, K=Array()))
+        if part_language:
+            element.Lang = pikepdf.String(part_language)
+        part_title = part.title or _docinfo_title(source)
+        if part_title:
+            element.T = pikepdf.String(part_title)
+        document.K.append(element)
+        source_tree = source.Root.get("/StructTreeRoot")
+        if source_tree is None:
+            conformant = conformant and not any(marked_content_ids(page) for page in pages)
+            continue
+        for kid in _unwrapped_kids(source_tree):
+            copied = _copy(target, kid)
+            if _is_element(copied):
+                copied.P = element
+            element.K.append(copied)
+        offset = next_key
+        source_parents = list(number_tree_items(source_tree.ParentTree)) if "/ParentTree" in source_tree else []
+        for key, value in source_parents:
+            parent_tree.append((key + offset, _copy(target, value)))
+        next_key = offset + max([key + 1 for key, _ in source_parents] + [int(source_tree.get("/ParentTreeNextKey", 0))])
+        _shift_struct_parents(pages, offset)
+        for mapping, merged in (("/RoleMap", role_map), ("/ClassMap", class_map)):
+            for name, value in source_tree.get(mapping, Dictionary()).items():
+                if name not in merged:
+                    merged[name] = _copy(target, value)
+        if "/IDTree" in source_tree:
+            _merge_ids(target, source_tree.IDTree, ids, suffix=f"-{len(languages)}")
+    tree.ParentTree = target.make_indirect(Dictionary(Nums=Array([x for pair in parent_tree for x in pair])))
+    tree.ParentTreeNextKey = next_key
+    if role_map:
+        tree.RoleMap = role_map
+    if class_map:
+        tree.ClassMap = class_map
+    if ids:
+        tree.IDTree = target.make_indirect(Dictionary(Names=Array([x for item in sorted(ids.items()) for x in item])))
+    language = language or next((lang for lang in languages if lang), None)
+    root = target.Root
+    root.StructTreeRoot = tree
+    root.MarkInfo = Dictionary(Marked=True)
+    root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
+    if language:
+        root.Lang = pikepdf.String(language)
+    target.docinfo["/Title"] = title
+    unique_font_subset_names(target)
+    root.Metadata = target.make_stream(_xmp(title, language, conformant and not unreachable_marked_content(target)))
+
+
+def _copy(target: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
+    """Copy a foreign object; direct containers are rebuilt around their copied members."""
+    if not isinstance(obj, pikepdf.Object):  # None (null), numbers, booleans
+        return obj
+    if obj.is_indirect:
+        return target.copy_foreign(obj)
+    if isinstance(obj, Array):
+        return Array([_copy(target, item) for item in obj])
+    if isinstance(obj, Dictionary):
+        return Dictionary({key: _copy(target, value) for key, value in obj.items()})
+    return obj
+
+
+def _docinfo_title(pdf: pikepdf.Pdf) -> str | None:
+    value = pdf.docinfo.get("/Title")
+    return str(value) if value is not None else None
+
+
+def _unwrapped_kids(source_tree: pikepdf.Object) -> list[pikepdf.Object]:
+    """The source root's kids, without WeasyPrint's single /Document wrapper (the part replaces it)."""
+    kids = _kids(source_tree)
+    if len(kids) == 1 and _is_element(kids[0]) and kids[0].S == Name.Document:
+        return _kids(kids[0])
+    return kids
+
+
+def _shift_struct_parents(pages: list[pikepdf.Page], offset: int) -> None:
+    """Renumber /StructParents of pages and their forms, /StructParent of annotations."""
+    done: set[tuple[int, int]] = set()
+    for page in pages:
+        objects = [page.obj] + list(page.obj.get("/Annots", []))
+        objects += list(page.obj.get("/Resources", Dictionary()).get("/XObject", Dictionary()).values())
+        for obj in objects:
+            if obj.is_indirect and obj.objgen in done:
+                continue
+            if obj.is_indirect:
+                done.add(obj.objgen)
+            for key in ("/StructParents", "/StructParent"):
+                if key in obj:
+                    obj[key] = int(obj[key]) + offset
+
+
+def _merge_ids(target: pikepdf.Pdf, id_tree: pikepdf.Object, ids: dict, suffix: str) -> None:
+    for name, element in _name_tree_items(id_tree):
+        copied = _copy(target, element)
+        if name in ids:  # the same id in two parts: the later one is renamed
+            name = name + suffix
+            copied.ID = pikepdf.String(name)
+        ids[pikepdf.String(name)] = copied
+
+
+def unique_font_subset_names(pdf: pikepdf.Pdf) -> None:
+    """Two different subsets never share a name: re-tag later ones from their font program.
+
+    WeasyPrint derives the 6-letter subset tag from the font, not from the glyphs kept, so
+    two handouts' subsets of one font arrive with one name and different contents.
+    """
+    by_name: dict[str, bytes] = {}
+    for font in _fonts(pdf):
+        name = str(font.get("/BaseFont", ""))
+        program = _font_program(font)
+        if program is None or len(name) < 8 or name[7] != "+":
+            continue
+        digest = hashlib.sha256(program).digest()
+        if by_name.setdefault(name, digest) == digest:
+            continue
+        tag = "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+        for holder in _font_name_holders(font):
+            for key in ("/BaseFont", "/FontName"):
+                if key in holder and str(holder[key])[7:8] == "+":
+                    holder[key] = Name("/" + tag + str(holder[key])[7:])
+        by_name.setdefault("/" + tag + name[7:], digest)
+
+
+def _fonts(pdf: pikepdf.Pdf) -> Iterator[Dictionary]:
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        for font in page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary()).values():
+            if font.objgen not in seen:
+                seen.add(font.objgen)
+                yield font
+
+
+def _font_name_holders(font: Dictionary) -> list[Dictionary]:
+    holders = [font]
+    target = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+    if target is not font:
+        holders.append(target)
+    if "/FontDescriptor" in target:
+        holders.append(target.FontDescriptor)
+    return holders
+
+
+def _font_program(font: Dictionary) -> bytes | None:
+    target = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+    descriptor = target.get("/FontDescriptor")
+    if descriptor is None:
+        return None
+    for key in ("/FontFile2", "/FontFile3", "/FontFile"):
+        if key in descriptor:
+            return descriptor[key].read_raw_bytes()
+    return None
+
+
+def _xmp(title: str, language: str | None, claim_pdfua: bool) -> bytes:
+    claim = '<rdf:Description rdf:about="" pdfuaid:part="1" />' if claim_pdfua else ""
+    language_entry = (
+        f'<rdf:Description rdf:about=""><dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li>'
+        "</rdf:Bag></dc:language></rdf:Description>" if language else ""
+    )
+    return (
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        '<rdf:RDF xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f"{claim}"
+        '<rdf:Description rdf:about=""><dc:title><rdf:Alt>'
+        f'<rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title></rdf:Description>'
+        f"{language_entry}</rdf:RDF>\n</x:xmpmeta>\n"
+        '<?xpacket end="r"?>'
+    ).encode()

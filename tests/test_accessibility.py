@@ -1,0 +1,225 @@
+"""A screen-reader user gets every word of every file we ship, from singles to print jobs.
+
+The structure walk here is written independently of handoutgen.pdf_tags: it follows the
+tree from the StructTreeRoot down to each marked-content reference and compares that with
+the MCIDs each page's content stream actually draws. The PyPI ``pdfua`` checker judges
+the same files.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pdfua import validate
+
+from conftest import REPO, run_cli
+from handoutgen.assemble import assemble_packet
+
+RETRO, NEPHRO = "retrograde-pyelography", "nephrostomy-ureteral-stent"
+ROSTER = [
+    # patient_id, language, handouts: an English and an Arabic packet, two handouts each
+    ("A1", "en", f"{RETRO};{NEPHRO}"),
+    ("A2", "ar", f"{RETRO};{NEPHRO}"),
+]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """A single handout, a duplex packet of three parts, and the combined print file."""
+    folder = tmp_path_factory.mktemp("a11y")
+    roster = folder / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["patient_id", "patient_name", "language", "handouts", "appointment",
+                         "arrive_minutes_before", "location", "clinician"])
+        for patient_id, language, handouts in ROSTER:
+            writer.writerow([patient_id, "Test Patient", language, handouts, "2026-12-01T09:30", "30",
+                             "Clinic B", "Dr. Example"])
+    combined = folder / "print.pdf"
+    packets = run_cli("packets", roster, "--out", folder / "packets", "--duplex", "--combined", combined,
+                      "-j", "1", "-w", REPO)
+    assert packets.exit_code == 0, packets.stderr
+    single = run_cli("build", RETRO, "--lang", "en", "--out", folder / "single", "-w", REPO)
+    assert single.exit_code == 0, single.stderr
+    return {
+        "single": folder / "single" / f"{RETRO}.en.pdf",
+        "packet": folder / "packets" / "A1.pdf",
+        "arabic packet": folder / "packets" / "A2.pdf",
+        "combined": combined,
+    }
+
+
+KINDS = ["single", "packet", "arabic packet", "combined"]
+
+
+def drawn_marked_content(page: pikepdf.Page) -> list[int]:
+    return [int(operands[1].MCID) for operands, _ in pikepdf.parse_content_stream(page, "BDC")
+            if isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]]
+
+
+def tree_marked_content(pdf: pikepdf.Pdf) -> dict[tuple[tuple[int, int], int], pikepdf.Object]:
+    """(page objgen, MCID) -> the element whose /K holds it, for everything the root reaches."""
+    reached = {}
+    stack = [(pdf.Root.StructTreeRoot, None, None)]
+    visited = set()
+    while stack:
+        node, owner, page = stack.pop()
+        if isinstance(node, pikepdf.Dictionary):
+            if node.is_indirect:
+                if node.objgen in visited:
+                    continue
+                visited.add(node.objgen)
+            page = node.Pg.objgen if "/Pg" in node else page
+            if node.get("/Type") == "/MCR":
+                reached[(page, int(node.MCID))] = owner
+                continue
+            if node.get("/Type") == "/OBJR" or "/K" not in node:
+                continue
+            kids = node.K if isinstance(node.K, pikepdf.Array) else [node.K]
+            stack.extend((kid, node, page) for kid in kids)
+        elif node is not None:
+            reached[(page, int(node))] = owner
+    return reached
+
+
+def parent_tree(pdf: pikepdf.Pdf) -> dict[int, pikepdf.Object]:
+    entries, stack = {}, [pdf.Root.StructTreeRoot.ParentTree]
+    while stack:
+        node = stack.pop()
+        nums = node.get("/Nums", [])
+        entries.update({int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)})
+        stack.extend(node.get("/Kids", []))
+    return entries
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_marked_content_item_is_reachable_from_the_root(files, kind):
+    with pikepdf.open(files[kind]) as pdf:
+        reached = tree_marked_content(pdf)
+        parents = parent_tree(pdf)
+        drawn = unreachable = 0
+        keys = []
+        for page in pdf.pages:
+            mcids = drawn_marked_content(page)
+            drawn += len(mcids)
+            if not mcids:
+                continue
+            keys.append(int(page.obj.StructParents))
+            owners = parents[int(page.obj.StructParents)]
+            for mcid in mcids:
+                owner = reached.get((page.obj.objgen, mcid))
+                if owner is None:
+                    unreachable += 1
+                else:  # the ParentTree leads back to the same element the tree does
+                    assert owners[mcid].objgen == owner.objgen
+        assert drawn > 50
+        assert unreachable == 0, f"{unreachable} of {drawn} marked-content items unreachable"
+        assert len(keys) == len(set(keys)), "two pages share a ParentTree key"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pdfua_checker_finds_nothing(files, kind):
+    report = validate(str(files[kind]))
+    assert [(f.rule_id, f.message) for f in report.findings] == []
+
+
+@pytest.mark.parametrize("kind, title, language", [
+    ("single", "Retrograde Pyelography", "en"),
+    ("packet", "Patient packet", "en"),
+    ("arabic packet", "Patient packet", "ar"),
+    ("combined", "Patient packets", "en"),
+])
+def test_document_says_what_it_is_and_claims_pdfua(files, kind, title, language):
+    with pikepdf.open(files[kind]) as pdf:
+        assert str(pdf.Root.Lang) == language
+        assert str(pdf.docinfo["/Title"]) == title
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle
+        assert pdf.Root.MarkInfo.Marked
+        assert pdf.pdf_version >= "1.7"
+        xmp = pdf.Root.Metadata.read_bytes().decode()
+        assert 'pdfuaid:part="1"' in xmp and title in xmp
+
+
+def test_each_part_has_its_own_element_and_language(files):
+    with pikepdf.open(files["combined"]) as pdf:
+        document = pdf.Root.StructTreeRoot.K[0]
+        packets = list(document.K)
+        assert [str(p.S) for p in packets] == ["/Part", "/Part"]
+        assert [str(p.Lang) for p in packets] == ["en", "ar"]
+        # each packet: the cover, then its two handouts, each a part in the packet's language
+        for packet, language in zip(packets, ["en", "ar"]):
+            parts = [kid for kid in packet.K if kid.get("/Lang") is not None]
+            assert [str(p.Lang) for p in parts] == [language] * 3
+            assert "Retrograde Pyelography" in str(parts[1].T) or language == "ar"
+
+
+def test_duplex_blank_pages_carry_no_content_tags(files):
+    with pikepdf.open(files["packet"]) as pdf:
+        blanks = [page for page in pdf.pages if not drawn_marked_content(page)]
+        assert blanks, "a two-handout duplex packet has at least one blank back"
+        assert all("/StructParents" not in page.obj for page in blanks)
+
+
+def test_different_font_subsets_never_share_a_name(files):
+    with pikepdf.open(files["combined"]) as pdf:
+        programs: dict[str, set[str]] = {}
+        for page in pdf.pages:
+            for font in page.obj.Resources.get("/Font", {}).values():
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+                digest = hashlib.sha256(program.read_bytes()).hexdigest()
+                programs.setdefault(str(font.BaseFont), set()).add(digest)
+        assert len(programs) > 4
+        assert {name: len(d) for name, d in programs.items() if len(d) > 1} == {}
+
+
+def test_running_header_and_footer_are_artifacts_and_the_logo_a_figure(files):
+    with pikepdf.open(files["single"]) as pdf:
+        for page in pdf.pages:
+            artifact_text = _artifact_text_operators(page)
+            assert artifact_text >= 3, "header name, phone and footer lines are artifacts on every page"
+        figures = [e for e in _elements(pdf) if e.S == "/Figure"]
+        assert [str(f.Alt) for f in figures] == ["Riverside Urology Clinic logo"]
+
+
+def _artifact_text_operators(page: pikepdf.Page) -> int:
+    """Text-showing operators inside /Artifact marked content on this page."""
+    depth_in_artifact, stack, count = 0, [], 0
+    for operands, operator in pikepdf.parse_content_stream(page):
+        name = str(operator)
+        if name in ("BDC", "BMC"):
+            is_artifact = operands[0] == "/Artifact"
+            stack.append(is_artifact)
+            depth_in_artifact += is_artifact
+        elif name == "EMC":
+            depth_in_artifact -= stack.pop()
+        elif name in ("Tj", "TJ", "'", '"') and depth_in_artifact:
+            count += 1
+    return count
+
+
+def _elements(pdf: pikepdf.Pdf):
+    stack = [pdf.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary) and "/K" in node:
+            if "/S" in node:
+                yield node
+            kids = node.K if isinstance(node.K, pikepdf.Array) else [node.K]
+            stack.extend(kids)
+
+
+def test_a_part_without_tags_makes_the_file_drop_its_pdfua_claim(files):
+    untagged = pikepdf.new()
+    untagged.add_blank_page(page_size=(612, 792))
+    untagged.pages[0].obj.Contents = untagged.make_stream(b"/P <</MCID 0>> BDC 0 0 10 10 re f EMC")
+    cover = files["single"].read_bytes()
+    data, pages = assemble_packet(cover, [untagged], duplex=False, input_hash="x")
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert pages == len(pdf.pages)
+        assert "pdfuaid:part" not in pdf.Root.Metadata.read_bytes().decode()
