@@ -187,3 +187,193 @@ def test_nan_threshold_in_config_is_an_error(cli, workspace):
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
     assert "handoutgen.yaml:" in result.stderr and "field 'checks.max_grade'" in result.stderr
+
+
+# --- `check` finds what `build` would refuse --------------------------------------------------
+
+def check_and_build(cli, workspace: Path, tmp_path: Path):
+    """Run check, then build of one handout; both results."""
+    checked = cli("check", "--workspace", workspace)
+    built = cli("build", "retrograde-pyelography", "--lang", "en", "--workspace", workspace,
+                "--out", tmp_path / "out", "--jobs", "1")
+    for result in (checked, built):
+        assert "Traceback" not in result.stdout + result.stderr
+    return checked, built
+
+
+@pytest.mark.slow
+@pytest.mark.weasyprint_logs_expected  # the build refuses the characters WeasyPrint cannot draw
+def test_control_characters_fail_check_as_they_fail_build(cli, workspace, tmp_path):
+    edit(workspace, "title: Retrograde Pyelography", r'title: "Retrograde \e[31mPyelography\0 \x85"')
+    checked, built = check_and_build(cli, workspace, tmp_path)
+    assert checked.exit_code == 1 and built.exit_code == 1
+    line = line_of(workspace, "title: ")
+    assert (f"{HANDOUT}:{line}: error: field 'title': control characters cannot be printed: "
+            "U+001B, U+0000, U+0085") in checked.stderr
+    assert "\x1b" not in checked.stderr + checked.stdout + built.stderr  # escapes never reach the terminal
+
+
+def test_newlines_and_tabs_are_fine(cli, workspace):
+    edit(workspace, "title: Retrograde Pyelography", r'title: "Retrograde\tPyelography"')
+    assert cli("check", "--workspace", workspace).exit_code == 0
+
+
+@pytest.mark.parametrize("char", ["\\u202e", "\\u202a", "\\u2066", "\\u2069"])
+def test_bidi_controls_are_errors(cli, workspace, char):
+    edit(workspace, "title: Retrograde Pyelography", f'title: "Call {char}555-0142"')
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"field 'title': bidirectional control characters U+{char[2:].upper()}" in result.stderr
+
+
+def test_bidi_controls_in_a_translation_are_errors(cli, workspace):
+    path = Path("handouts/retrograde-pyelography/ar.yaml")
+    text = (workspace / path).read_text(encoding="utf-8")
+    marker = "    text: "
+    index = text.index(marker) + len(marker)
+    (workspace / path).write_text(text[:index] + "\u202e" + text[index:], encoding="utf-8")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"{path}:" in result.stderr and "bidirectional control characters U+202E" in result.stderr
+
+
+BRAND = Path("styles/brands/riverside/brand.yaml")
+SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 8 8">'
+
+
+@pytest.mark.parametrize("body, problem", [
+    ('<image href="http://127.0.0.1:9/x.png" width="8" height="8"/>', "may not refer to other files or URLs"),
+    ('<image xlink:href="file:///etc/passwd" width="8" height="8"/>', "may not refer to other files or URLs"),
+    ('<use href="other.svg#a"/>', "may not refer to other files or URLs"),
+    ('<rect width="8" height="8" fill="url(http://127.0.0.1:9/p)"/>', "may not refer to other files or URLs"),
+    ('<style>@import url("http://127.0.0.1:9/a.css");</style>', "a style in the logo may not load"),
+    ("<script>alert(1)</script>", "<script> is not allowed"),
+    ('<foreignObject width="8" height="8"><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>',
+     "<foreignObject> is not allowed"),
+    ('<rect width="8" height="8" onload="alert(1)"/>', "event handler 'onload' is not allowed"),
+    ("<rect", "is not a valid SVG file"),
+])
+def test_unsafe_svg_logo_fails_check_and_build_alike(cli, workspace, tmp_path, body, problem):
+    (workspace / BRAND.parent / "logo.svg").write_text(f"{SVG_HEAD}{body}</svg>", encoding="utf-8")
+    checked, built = check_and_build(cli, workspace, tmp_path)
+    expected = f"{BRAND}:{line_of(workspace, 'logo:', BRAND)}: "
+    assert checked.exit_code == 1 and f"{expected}error: field 'logo': logo.svg" in checked.stderr
+    assert built.exit_code == 1 and f"{expected}field 'logo': logo.svg" in built.stderr
+    assert problem in checked.stderr and problem in built.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_svg_with_entities_is_refused_before_expanding(cli, workspace):
+    bomb = ('<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">'
+            + "".join(f'<!ENTITY {chr(98 + i)} "&{chr(97 + i)};&{chr(97 + i)};&{chr(97 + i)};">' for i in range(9))
+            + f"]>\n{SVG_HEAD}<text>&j;</text></svg>")
+    (workspace / BRAND.parent / "logo.svg").write_text(bomb, encoding="utf-8")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert "logo.svg line 2: a DOCTYPE is not allowed" in result.stderr
+
+
+def test_svg_internal_references_are_fine(cli, workspace):
+    (workspace / BRAND.parent / "logo.svg").write_text(
+        f'{SVG_HEAD}<defs><linearGradient id="g"><stop offset="0" stop-color="#0b5d6b"/></linearGradient></defs>'
+        '<rect id="r" width="8" height="8" fill="url(#g)"/><use href="#r"/></svg>', encoding="utf-8")
+    assert cli("check", "--workspace", workspace).exit_code == 0
+
+
+def png_header(width: int, height: int) -> bytes:
+    """The signature and IHDR chunk of a PNG: enough to declare its size."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">II5B", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+
+
+@pytest.mark.parametrize("content, problem", [
+    (png_header(12_000, 12_000), "is 12000 × 12000 pixels (144 megapixels), over the 25-megapixel limit"),
+    (b"GIF89a not a png", "logo.png is not a PNG image"),
+])
+def test_png_logo_is_judged_by_its_header(cli, workspace, tmp_path, content, problem):
+    (workspace / BRAND.parent / "logo.png").write_bytes(content)
+    edit(workspace, "logo: logo.svg", "logo: logo.png", BRAND)
+    checked, built = check_and_build(cli, workspace, tmp_path)
+    assert checked.exit_code == 1 and problem in checked.stderr
+    assert built.exit_code == 1 and problem in built.stderr
+
+
+def test_png_logo_within_the_cap_passes_check(cli, workspace):
+    (workspace / BRAND.parent / "logo.png").write_bytes(png_header(600, 200))
+    edit(workspace, "logo: logo.svg", "logo: logo.png", BRAND)
+    assert cli("check", "--workspace", workspace).exit_code == 0
+
+
+@pytest.mark.parametrize("missing, expected", [
+    ("templates/page.css.j2", "templates/page.css.j2: error: template is missing"),
+    ("templates/cover.html.j2", "templates/cover.html.j2: error: template is missing"),
+    ("styles/handout.css", "styles/handout.css: error: stylesheet is missing"),
+    ("styles/fonts/atkinson-hyperlegible-latin-700-normal.ttf",
+     "styles/fonts/fonts.css: error: font file 'atkinson-hyperlegible-latin-700-normal.ttf' named in fonts.css is missing"),
+])
+def test_missing_render_files_are_check_errors(cli, workspace, missing, expected):
+    (workspace / missing).unlink()
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_missing_template_fails_build_too(cli, workspace, tmp_path):
+    (workspace / "templates/page.css.j2").unlink()
+    checked, built = check_and_build(cli, workspace, tmp_path)
+    assert checked.exit_code == 1 and built.exit_code == 1
+
+
+def test_template_syntax_error_is_a_check_error(cli, workspace):
+    template = workspace / "templates/handout.html.j2"
+    lines = template.read_text(encoding="utf-8").splitlines()
+    template.write_text("\n".join([*lines, "{% if %}"]) + "\n", encoding="utf-8")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert f"templates/handout.html.j2:{len(lines) + 1}: error: template syntax:" in result.stderr
+
+
+# --- the jargon list ---------------------------------------------------------------------------
+
+def set_jargon_file(workspace: Path, value: str) -> int:
+    """Name ``value`` as the jargon file in handoutgen.yaml; the line it is on."""
+    config = workspace / "handoutgen.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + f"checks:\n  jargon_file: {value}\n", encoding="utf-8")
+    return len(text.splitlines()) + 2
+
+
+def test_misspelt_jargon_file_is_an_error_with_the_config_line(cli, workspace):
+    line = set_jargon_file(workspace, "jargn.yaml")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert (f"handoutgen.yaml:{line}: error: field 'checks.jargon_file': jargon_file 'jargn.yaml' not found"
+            in result.stderr)
+
+
+def test_jargon_file_outside_the_workspace_is_refused(cli, workspace, tmp_path):
+    (tmp_path / "outside.yaml").write_text("terms: []\n", encoding="utf-8")
+    set_jargon_file(workspace, "../outside.yaml")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1 and "jargon_file '../outside.yaml' is outside the workspace" in result.stderr
+
+
+def test_broken_jargon_file_is_an_error(cli, workspace):
+    (workspace / "jargon.yaml").write_text("language: en\nterms:\n  - term: stent\n    plian: tube\n", encoding="utf-8")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1 and "jargon.yaml:4: error: field 'terms[0]': unknown key 'plian'" in result.stderr
+
+
+def test_report_names_a_missing_jargon_file(cli, workspace):
+    set_jargon_file(workspace, "jargn.yaml")
+    result = cli("report", "retrograde-pyelography", "--workspace", workspace)
+    assert result.exit_code == 1 and "jargon_file 'jargn.yaml' not found" in result.stderr
+
+
+def test_without_a_named_jargon_file_the_default_may_be_absent(cli, workspace):
+    (workspace / "jargon.yaml").unlink()
+    assert cli("check", "--workspace", workspace).exit_code == 0

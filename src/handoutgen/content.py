@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from handoutgen.errors import HandoutgenError, Location
+from handoutgen.errors import HandoutgenError, Location, SourceError, terminal_safe
 from handoutgen.load import Loaded, load_yaml
 from handoutgen.model import CheckSettings, Handout, JargonList, JargonTerm
 from handoutgen.readability import Readability, base_language, measure, sentences, words
 from handoutgen.translations import TRANSLATABLE, segments
 from handoutgen.validate import validate
-from handoutgen.workspace import HandoutFile, Localized, Workspace
+from handoutgen.workspace import CONFIG_FILE, HandoutFile, Localized, Workspace
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -47,7 +47,7 @@ class Finding:
         where = Location(self.path, self.line).place(root)
         subject = f"field '{self.field}': " if self.field else ""
         hint = f" (suggestion: {self.suggestion})" if self.suggestion else ""
-        return f"{where}: {self.severity}: {subject}{self.message}{hint}"
+        return terminal_safe(f"{where}: {self.severity}: {subject}{self.message}{hint}")
 
     def as_json(self, root: Path) -> dict:
         data = asdict(self)
@@ -427,8 +427,18 @@ def review(subject: Subject, settings: CheckSettings, today: dt.date, loaded: Lo
 # --- running the checks -------------------------------------------------------------------
 
 def load_jargon(workspace: Workspace) -> JargonList | None:
-    path = workspace.root / workspace.config.checks.jargon_file
-    return validate(load_yaml(path), JargonList) if path.is_file() else None
+    """The jargon list; None only when the config names none and the default file is absent."""
+    checks = workspace.config.checks
+    path = (workspace.root / checks.jargon_file).resolve()
+    if path.is_file() and path.is_relative_to(workspace.root):
+        return validate(load_yaml(path), JargonList)
+    if "jargon_file" not in checks.model_fields_set:
+        return None
+    # Named in the config: a typo must not silently switch the jargon check off.
+    config = workspace.loaded(workspace.root / CONFIG_FILE)
+    problem = "is outside the workspace" if not path.is_relative_to(workspace.root) else "not found"
+    raise SourceError(f"jargon_file '{checks.jargon_file}' {problem}",
+                      Location(config.path, config.line_of(("checks", "jargon_file")), "checks.jargon_file"))
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -7,8 +7,18 @@ without a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+# C0/C1 controls (but newline and tab), DEL, lone surrogates and bidi embeddings/overrides/isolates:
+# quoted input must never move the cursor, recolour or reorder the terminal.
+_UNSAFE_FOR_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character shown as ``<U+001B>`` instead of acting on a terminal."""
+    return _UNSAFE_FOR_TERMINAL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class HandoutgenError(Exception):
 
     def render(self, root: Path | None = None) -> str:
         where = self.location.render(root)
-        return f"{where}: {self.message}" if where else self.message
+        return terminal_safe(f"{where}: {self.message}" if where else self.message)
 
     def __str__(self) -> str:
         return self.render()

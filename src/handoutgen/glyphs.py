@@ -90,6 +90,7 @@ class FontStack:
     families: list[str]
     files: dict[str, list[Path]]  # family -> font files (vendored @font-face, or installed)
     missing_families: list[str]
+    missing_files: list[Path]  # @font-face files that do not exist (the render would fail)
 
     def cannot_draw(self, text: str) -> list[str]:
         """Characters of ``text`` that no font of the stack has, in order of first use."""
@@ -111,6 +112,8 @@ def font_stack(styles_dir: Path) -> FontStack:
         if family:
             name = _names(family["value"])[0]
             files.setdefault(name, []).extend(css_path.parent / u["url"] for u in _URL.finditer(face["body"]))
+    missing_files = sorted({path for paths in files.values() for path in paths if not path.is_file()})
+    files = {family: [path for path in paths if path not in missing_files] for family, paths in files.items()}
     without_faces = _FACE.sub("", css)
     families = list(dict.fromkeys(n for m in _FAMILY.finditer(without_faces) for n in _names(m["value"])))
     missing = []
@@ -121,17 +124,36 @@ def font_stack(styles_dir: Path) -> FontStack:
                 missing.append(family)
             else:
                 files[family] = [path]
-    return FontStack(families, files, missing)
+    return FontStack(families, files, missing, missing_files)
 
 
 def describe(chars: list[str]) -> str:
-    return ", ".join(f"'{c}' (U+{ord(c):04X})" for c in chars)
+    """``'é' (U+00E9)``; invisible characters by code point only, so none reaches the terminal."""
+    return ", ".join(f"U+{ord(c):04X}" if unicodedata.category(c) in _INVISIBLE | {"Cs"} else f"'{c}' (U+{ord(c):04X})"
+                     for c in chars)
+
+
+# Bidirectional embeddings, overrides and isolates reorder how text prints: a dose or a phone
+# number can read differently on paper than in the file a reviewer signed off. The template
+# already sets each language's direction (and isolates phone numbers), so text never needs them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_characters(text: str) -> list[str]:
+    """Control characters (C0, C1, DEL, lone surrogates) that cannot print; newline and tab can."""
+    return [c for c in dict.fromkeys(text) if unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t"]
 
 
 def check_texts(stack: FontStack, texts: Iterable[tuple[Location, str]]) -> list[SourceError]:
-    """One error per field holding characters the stack cannot draw."""
+    """One error per field and problem: control characters, bidi controls, characters no font draws."""
     errors = []
     for location, text in texts:
+        if controls := control_characters(text):
+            errors.append(SourceError(f"control characters cannot be printed: {describe(controls)}", location))
+        if bidi := [c for c in dict.fromkeys(text) if c in BIDI_CONTROLS]:
+            errors.append(SourceError(
+                f"bidirectional control characters {describe(bidi)} can make the page read differently "
+                "from this file; remove them (each language's direction is set by the template)", location))
         if missing := stack.cannot_draw(text):
             errors.append(SourceError(f"characters the font stack cannot draw: {describe(missing)}", location))
     return errors

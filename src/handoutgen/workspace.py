@@ -11,6 +11,7 @@ from pathlib import Path
 
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
 from handoutgen.load import Loaded, load_yaml
+from handoutgen.logo import logo_problem
 from handoutgen.model import Brand, Handout, Translation, WorkspaceConfig
 from handoutgen.translations import TranslationStatus, fingerprint, localize, status
 from handoutgen.validate import validate
@@ -243,6 +244,8 @@ class Workspace:
                     f"logo file '{brand.logo}' not found beside brand.yaml",
                     Location(path, loaded.line_of(("logo",)), "logo"),
                 )
+            if problem := logo_problem(logo):
+                raise SourceError(problem, Location(path, loaded.line_of(("logo",)), "logo"))
         return BrandInfo(name, folder, brand)
 
     def _printed_texts(self, path: Path):  # noqa: ANN202 - iterator of (Location, str)
@@ -263,6 +266,30 @@ class Workspace:
                     yield from walk(item, (*data_path, index))
 
         yield from walk(loaded.data, ())
+
+    def _render_file_errors(self) -> list[HandoutgenError]:
+        """Templates and stylesheets that build or packets would miss, and templates that do not compile."""
+        import jinja2
+
+        from handoutgen.render_html import (COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE,
+                                            HANDOUT_STYLESHEETS, HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, environment)
+
+        errors: list[HandoutgenError] = []
+        for name in dict.fromkeys((*HANDOUT_STYLESHEETS, *COVER_STYLESHEETS)):
+            if not (self.styles_dir / name).is_file():
+                errors.append(SourceError("stylesheet is missing (build needs it)", Location(self.styles_dir / name)))
+        env = environment(self.templates_dir)
+        for name in (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE):
+            path = self.templates_dir / name
+            try:
+                env.get_template(name)
+            except jinja2.TemplateNotFound as missing:  # the template itself, or one it includes
+                errors.append(SourceError("template is missing (build needs it)",
+                                          Location(self.templates_dir / (missing.name or name))))
+            except jinja2.TemplateSyntaxError as error:
+                errors.append(SourceError(f"template syntax: {error.message}",
+                                          Location(Path(error.filename or path), error.lineno)))
+        return errors
 
     def collect_errors(self) -> list[HandoutgenError]:
         """Load everything in the workspace and return every problem found (for ``check``)."""
@@ -285,6 +312,10 @@ class Workspace:
                 f"font family '{family}' is not installed (run scripts/install-system-deps.sh)",
                 Location(self.styles_dir / "fonts" / "fonts.css"),
             ))
+        for font in stack.missing_files:
+            errors.append(SourceError(f"font file '{font.name}' named in fonts.css is missing",
+                                      Location(self.styles_dir / "fonts" / "fonts.css")))
+        errors.extend(self._render_file_errors())
         checked = [self.brands_dir / name / "brand.yaml" for name in self.brand_names()]
         for name in self.brand_names():
             attempt(lambda name=name: self.load_brand(name))
