@@ -105,3 +105,64 @@ def test_the_schema_rejects_a_broken_file(tmp_path):
         'source-language="en" datatype="plaintext"><body><trans-unit><source>a</source></trans-unit>'
         "</body></file></xliff>")
     assert not xliff_schema().validate(etree.parse(str(broken)))
+
+
+def toolkit(tool: str, source: Path, target: Path) -> Path:
+    """Run a translate-toolkit converter (installed with the test extra)."""
+    command = Path(__file__).resolve().parents[1] / ".venv" / "bin" / tool
+    program = str(command) if command.exists() else shutil.which(tool)
+    assert program, f"{tool} missing: pip install -e '.[test]'"
+    done = subprocess.run([program, "-i", str(source), "-o", str(target)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return target
+
+
+@pytest.mark.parametrize("file_format, chain", [
+    ("po", ["po2xliff"]),
+    ("po", ["po2xliff", "xliff2po"]),
+    ("xliff", ["xliff2po"]),
+    ("xliff", ["xliff2po", "po2xliff"]),
+])
+def test_tool_converted_and_renamed_files_import_by_their_own_identity(cli, workspace, tmp_path, file_format, chain):
+    result = cli("i18n", "export", "--lang", "es", "--format", file_format, "-o", tmp_path, "-w", workspace, RETRO)
+    assert result.exit_code == 0, result.stderr
+    current = tmp_path / f"{RETRO}.es.{'po' if file_format == 'po' else 'xlf'}"
+    for step, tool in enumerate(chain):  # names that say nothing about the handout
+        current = toolkit(tool, current, tmp_path / f"step{step}.{'xlf' if tool == 'po2xliff' else 'po'}")
+    set_target(current, "Retrograde Pyelography", "Pielografía retrógrada (revisada)")
+    imported = cli("i18n", "import", current, "-w", workspace)
+    assert imported.exit_code == 0, imported.stderr
+    assert f"{RETRO} [es]: 1 updated, 39 unchanged" in imported.stdout
+    data = yaml.safe_load((workspace / f"handouts/{RETRO}/es.yaml").read_text())
+    assert data["segments"]["title"]["text"] == "Pielografía retrógrada (revisada)"
+
+
+def set_target(path: Path, source: str, target: str) -> None:
+    """What a translator does in any tool: change the translation of one source text."""
+    if path.suffix == ".po":
+        po = polib.pofile(str(path))
+        entry = next(e for e in po if e.msgid == source)
+        entry.msgstr = target
+        po.save()
+    else:
+        tree = etree.parse(str(path))
+        unit = next(u for u in tree.iter("{*}trans-unit") if u.find("{*}source").text == source)
+        unit.find("{*}target").text = target
+        tree.write(str(path), encoding="utf-8", xml_declaration=True)
+
+
+@pytest.mark.parametrize("style", ["xxx", "unicode", "bracket", "flipped"])
+def test_podebug_pseudo_translations_are_refused(cli, workspace, tmp_path, style):
+    exported = tmp_path / f"{RETRO}.es.po"
+    assert cli("i18n", "export", "--lang", "es", "-o", tmp_path, "-w", workspace, RETRO).exit_code == 0
+    command = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "podebug"
+    pseudo = tmp_path / "pseudo.po"
+    done = subprocess.run([str(command) if command.exists() else "podebug", f"--rewrite={style}",
+                           "-i", str(exported), "-o", str(pseudo)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    before = (workspace / f"handouts/{RETRO}/es.yaml").read_bytes()
+    result = cli("i18n", "import", pseudo, "-w", workspace)
+    assert result.exit_code == 1
+    assert "0 updated, 0 unchanged, 0 left untranslated or unconfirmed, 40 refused" in result.stdout
+    assert "pseudo-translation" in result.stderr
+    assert (workspace / f"handouts/{RETRO}/es.yaml").read_bytes() == before

@@ -285,7 +285,7 @@ def test_import_refuses_english_and_unknown_ids(cli, workspace, tmp_path):
     before = (workspace / f"handouts/{RETRO}/es.yaml").read_bytes()
     result = cli("i18n", "import", exported, "-w", workspace)
     assert result.exit_code == 1
-    assert "field 'title': the translation is source-language text" in result.stderr
+    assert "field 'title': the source text unchanged" in result.stderr
     assert "field 'summary': the translation is source-language text" in result.stderr
     assert "field 'questions.99': unknown segment id" in result.stderr
     assert (workspace / f"handouts/{RETRO}/es.yaml").read_bytes() == before
@@ -329,3 +329,40 @@ def test_hand_edited_fingerprint_is_an_error(cli, workspace):
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     result = cli("check", "-w", workspace)
     assert result.exit_code == 1 and "field 'segments.title': fingerprint does not match" in result.stderr
+
+
+def check_lines(cli, workspace) -> tuple[int, list[str]]:
+    result = cli("check", "-w", workspace)
+    return result.exit_code, [l for l in result.stderr.splitlines() if "translat" in l or "stale" in l]
+
+
+def test_check_reports_stale_segments_with_their_line_where_build_would_refuse(cli, workspace, tmp_path):
+    assert cli("check", "-w", workspace).exit_code == 0  # samples: current translations
+    edit_english(workspace)
+    code, lines = check_lines(cli, workspace)
+    assert code == 1
+    for language in ("es", "ar", "zh-Hans"):
+        path = workspace / f"handouts/{RETRO}/{language}.yaml"
+        line = next(n for n, l in enumerate(path.read_text().splitlines(), 1) if l == "  reasons.4:")
+        assert any(l.startswith(f"handouts/{RETRO}/{language}.yaml:{line}: error: field 'segments.reasons.4': stale")
+                   for l in lines), lines
+    assert cli("build", RETRO, "--lang", "es", "-w", workspace, "-o", tmp_path).exit_code == 1  # check agreed
+
+
+def test_check_reports_each_untranslated_segment(cli, workspace):
+    drop_segments(workspace, ["reasons.4", "questions.2"])
+    code, lines = check_lines(cli, workspace)
+    assert code == 1
+    assert f"handouts/{RETRO}/es.yaml: error: field 'segments.reasons.4': untranslated: \"{OLD_SENTENCE}\"" in "\n".join(lines)
+    assert any("field 'segments.questions.2': untranslated" in l for l in lines)
+
+
+@pytest.mark.parametrize("fake", ["xxxPielografía retrógradaxxx", "TODO", "...", "Retrograde Pyelography"])
+def test_check_finds_pseudo_and_placeholder_translations(cli, workspace, fake):
+    path = workspace / f"handouts/{RETRO}/es.yaml"
+    path.write_text(path.read_text().replace("text: Pielografía retrógrada\n", f"text: '{fake}'\n", 1))
+    line = next(n for n, l in enumerate(path.read_text().splitlines(), 1) if f"text: '{fake}'" in l)
+    code, lines = check_lines(cli, workspace)
+    assert code == 1
+    assert any(f"handouts/{RETRO}/es.yaml:{line}: error: field 'segments.title.text': " in l and "not a translation" in l
+               for l in lines), lines

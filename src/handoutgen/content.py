@@ -20,7 +20,7 @@ from handoutgen.errors import HandoutgenError, Location, SourceError, terminal_s
 from handoutgen.load import Loaded, load_yaml
 from handoutgen.model import CheckSettings, Handout, JargonList, JargonTerm
 from handoutgen.readability import Readability, base_language, measure, sentences, words
-from handoutgen.translations import TRANSLATABLE, segments
+from handoutgen.translations import TRANSLATABLE, not_a_translation, segments
 from handoutgen.validate import validate
 from handoutgen.workspace import CONFIG_FILE, HandoutFile, Localized, Workspace
 
@@ -394,6 +394,34 @@ def actionability(subject: Subject, score: PematScore, settings: CheckSettings) 
                     suggestion="see `handoutgen report` for each item")]
 
 
+# --- translations: what `build` would refuse ------------------------------------------
+
+def translation_state(subject: Subject, loaded: Loaded) -> list[Finding]:
+    """Stale, untranslated and pseudo-translated segments, as errors: `build` refuses them
+    (stale ones unless --allow-stale, untranslated ones unless --draft), so a clean check
+    means the build works."""
+    localized = subject.localized
+    if localized.translation is None or localized.status is None:
+        return []
+    path = subject.file.path
+    findings = []
+    for change in localized.status.stale:
+        findings.append(Finding(
+            ERROR, "translation", f"stale: the English changed since this was translated (now: \"{_clip(change.source_now)}\")",
+            path, loaded.line_of(("segments", change.id)), f"segments.{change.id}",
+            "handoutgen i18n export --only-changed, translate, import"))
+    for change in localized.status.missing:
+        findings.append(Finding(
+            ERROR, "translation", f"untranslated: \"{_clip(change.source_now)}\"", path, None,
+            f"segments.{change.id}", "handoutgen i18n export --only-changed, translate, import"))
+    for seg_id, segment in localized.translation.segments.items():
+        reason = not_a_translation(segment.source, segment.text, localized.translation.language)
+        if reason:
+            findings.append(Finding(ERROR, "translation", reason, path,
+                                    loaded.line_of(("segments", seg_id, "text")), f"segments.{seg_id}.text"))
+    return findings
+
+
 # --- review governance ----------------------------------------------------------------
 
 def _months_between(earlier: dt.date, later: dt.date) -> int:
@@ -467,6 +495,7 @@ def check_handout(workspace: Workspace, file: HandoutFile, jargon_list: JargonLi
         lambda: junk_findings,
         lambda: actionability(subject, score, settings),
         lambda: review(subject, settings, today, loaded),
+        lambda: translation_state(subject, loaded),
     ]
     findings = [finding for rule in rules for finding in rule()]
     findings.sort(key=lambda f: (f.line or 0, f.rule))

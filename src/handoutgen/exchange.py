@@ -22,13 +22,13 @@ from pathlib import Path
 
 import yaml
 from babel.messages.plurals import get_plural
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, unescape
 
 from handoutgen import __version__
 from handoutgen.errors import Location, SourceError, UsageError
 from handoutgen.load import MAX_YAML_BYTES, read_text
 from handoutgen.model import Handout, Translation
-from handoutgen.translations import describe, fingerprint, segments, status, with_segment
+from handoutgen.translations import describe, fingerprint, not_a_translation, segments, status, with_segment
 from handoutgen.workspace import HandoutFile, Workspace
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -97,7 +97,8 @@ def _po(units: list[ExportUnit], obsolete: list[ExportUnit], handout_id: str, la
              'msgid ""', 'msgstr ""']
     lines += [po_string(f"{key}: {value}\n") for key, value in header.items()]
     for unit in units:
-        lines += ["", f"#. {unit.note}", f"#: {reference}:{unit.line}"]
+        lines += ["", f"#. {unit.note}", f"#. {segment_note(unit.id, handout_id, language)}",
+                  f"#: {reference}:{unit.line}"]
         if unit.stale_from:
             lines += ["#, fuzzy", f"#| msgctxt {po_string(unit.id)}", f"#| msgid {po_string(unit.stale_from)}"]
         lines += _po_entry(unit)
@@ -121,7 +122,9 @@ def _xliff(units: list[ExportUnit], handout_id: str, source_language: str, langu
             tu.set("approved", "yes")  # otherwise translate-toolkit, Okapi and Weblate count it as fuzzy
         state = "needs-review-translation" if unit.stale_from else ("translated" if unit.target else "new")
         ET.SubElement(tu, f"{{{XLIFF_NS}}}target", state=state).text = unit.target
-        ET.SubElement(tu, f"{{{XLIFF_NS}}}note", {"from": "handoutgen"}).text = f"{unit.note} ({reference}:{unit.line})"
+        # from="developer": the notes translate-toolkit's xliff2po keeps as PO comments.
+        ET.SubElement(tu, f"{{{XLIFF_NS}}}note", {"from": "developer"}).text = f"{unit.note} ({reference}:{unit.line})"
+        ET.SubElement(tu, f"{{{XLIFF_NS}}}note", {"from": "developer"}).text = segment_note(unit.id, handout_id, language)
         if unit.stale_from:
             ET.SubElement(tu, f"{{{XLIFF_NS}}}note", {"from": "handoutgen", "annotates": "source"}).text = (
                 f"The source changed. Previous source: {unit.stale_from}"
@@ -173,23 +176,61 @@ class ImportReport:
 
 
 _NAME = re.compile(r"^(?P<id>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<lang>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\.(?:po|xlf|xliff)$")
+_ORIGINAL = re.compile(r"^handouts/(?P<id>[a-z0-9]+(?:-[a-z0-9]+)*)/[^/]+\.yaml$")
+# The segment id also rides in a translator comment, which survives tools that drop
+# msgctxt or renumber units (translate-toolkit's po2xliff / xliff2po).
+_SEGMENT_NOTE = re.compile(r"^segment: (?P<id>\S+) of (?P<handout>\S+) in (?P<lang>\S+)$", re.MULTILINE)
+XLIFF_NAMESPACES = (XLIFF_NS, "urn:oasis:names:tc:xliff:document:1.1")
+
+
+def segment_note(seg_id: str, handout_id: str, language: str) -> str:
+    """A comment that carries a unit's identity through tools that drop msgctxt or unit ids."""
+    return f"segment: {seg_id} of {handout_id} in {language}"
+
+
+def _identity(path: Path, original: str | None, language: str | None, notes: str) -> tuple[str, str]:
+    """Handout id and language: from the file's own header, else its units' notes, else its name."""
+    match = _ORIGINAL.match(original or "")
+    noted = _SEGMENT_NOTE.search(notes)
+    named = _NAME.match(path.name)
+    handout_id = match["id"] if match else noted["handout"] if noted else named["id"] if named else None
+    language = language or (noted["lang"] if noted else named["lang"] if named else "")
+    language = language.replace("_", "-")
+    if handout_id is None:
+        raise SourceError("the file does not say which handout it translates: no X-Handoutgen-Original header "
+                          "(PO) or file/@original (XLIFF), and its name is not <handout-id>.<language>", Location(path))
+    return handout_id, language
+
+
+def _segment_id(context: str | None, notes: str) -> str:
+    found = _SEGMENT_NOTE.search(notes)
+    return context or (found["id"] if found else "")
 
 
 def _read_po(path: Path) -> tuple[str, str, list[Incoming]]:
-    match = _NAME.match(path.name)
-    if not match:
-        raise SourceError("name the file <handout-id>.<language>.po, as export does", Location(path))
     try:
         with path.open("rb") as handle:
             catalog = read_po(handle, abort_invalid=True)
+        with path.open("rb") as handle:  # Babel keeps no X- headers: read the header entry raw
+            header = dict(line.split(": ", 1) for line in _raw_header(handle.read().decode("utf-8")) if ": " in line)
     except Exception as error:  # babel raises its own PoFileError and others
         raise SourceError(f"not a readable PO file: {error}", Location(path)) from None
-    language = str(catalog.locale).replace("_", "-") if catalog.locale else match["lang"].replace("_", "-")
-    units = [
-        Incoming(m.context or "", m.id, m.string or "", not m.fuzzy, m.lineno)
-        for m in catalog if m.id and isinstance(m.id, str)
-    ]
-    return match["id"], language, units
+    language = header.get("Language") or (str(catalog.locale) if catalog.locale else None)
+    messages = [m for m in catalog if m.id and isinstance(m.id, str)]
+    notes = ["\n".join(m.auto_comments + m.user_comments) for m in messages]
+    handout_id, language = _identity(path, header.get("X-Handoutgen-Original"), language, "\n".join(notes))
+    units = [Incoming(_segment_id(m.context, note), m.id, m.string or "", not m.fuzzy, m.lineno)
+             for m, note in zip(messages, notes)]
+    return handout_id, language, units
+
+
+def _raw_header(text: str) -> list[str]:
+    """The lines of a PO file's header entry (msgid "" msgstr "..."), unescaped."""
+    match = re.search(r'^msgid ""\s*\nmsgstr ((?:"(?:[^"\\]|\\.)*"\s*\n?)+)', text, re.MULTILINE)
+    if not match:
+        return []
+    parts = re.findall(r'"(?:[^"\\]|\\.)*"', match[1])
+    return "".join(unescape(part) for part in parts).splitlines()
 
 
 def _read_xliff(path: Path) -> tuple[str, str, list[Incoming]]:
@@ -200,22 +241,29 @@ def _read_xliff(path: Path) -> tuple[str, str, list[Incoming]]:
         root = ET.fromstring(text)
     except ET.ParseError as error:
         raise SourceError(f"XML syntax: {error}", Location(path, error.position[0])) from None
-    ns = {"x": XLIFF_NS}
+    namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+    ns = {"x": namespace}
     file_el = root.find("x:file", ns)
-    if root.tag != f"{{{XLIFF_NS}}}xliff" or file_el is None:
-        raise SourceError("not an XLIFF 1.2 file", Location(path))
+    if namespace not in XLIFF_NAMESPACES or root.tag != f"{{{namespace}}}xliff" or file_el is None:
+        raise SourceError("not an XLIFF 1.2 (or 1.1) file", Location(path))
     original = file_el.get("original", "")
-    parts = original.split("/")
-    if len(parts) != 3 or parts[0] != "handouts":
-        raise SourceError(f"file/@original '{original}' is not a handout exported by handoutgen", Location(path))
-    units = []
-    for tu in file_el.iterfind("x:body/x:trans-unit", ns):
+    units, all_notes = [], []
+    for tu in file_el.iterfind(".//x:trans-unit", ns):
         source_el, target_el = tu.find("x:source", ns), tu.find("x:target", ns)
+        source = "".join(source_el.itertext()) if source_el is not None else ""
+        if tu.get("restype") == "x-gettext-domain-header":  # a PO header carried through po2xliff
+            header = dict(line.split(": ", 1) for line in source.splitlines() if ": " in line)
+            original = original if _ORIGINAL.match(original) else header.get("X-Handoutgen-Original", original)
+            continue
         target = "".join(target_el.itertext()) if target_el is not None else ""
         state = target_el.get("state", "translated") if target_el is not None else "new"
-        units.append(Incoming(tu.get("id", ""), "".join(source_el.itertext()) if source_el is not None else "",
-                              target, state not in UNCONFIRMED_STATES))
-    return parts[1], file_el.get("target-language", ""), units
+        confirmed = state not in UNCONFIRMED_STATES and tu.get("approved") != "no"
+        notes = "\n".join("".join(n.itertext()) for n in tu.iterfind("x:note", ns))
+        all_notes.append(notes)
+        units.append(Incoming(_segment_id(None, notes) or tu.get("resname") or tu.get("id", ""),
+                              source, target, confirmed))
+    handout_id, language = _identity(path, original, file_el.get("target-language"), "\n".join(all_notes))
+    return handout_id, language, units
 
 
 def dump_translation(translation: Translation, order: list[str]) -> bytes:
@@ -264,6 +312,8 @@ def import_file(workspace: Workspace, path: Path) -> tuple[ImportReport, bytes |
                 "stale — export again and translate the new text", where))
         elif not target or not unit.confirmed:
             report.skipped.append(unit.id)
+        elif reason := not_a_translation(current[unit.id], target, language):
+            report.refused.append(SourceError(reason, where))
         elif " ".join(target.split()).casefold() in english_texts and len(target.split()) > 1:
             # A single word may be spelled alike (Sepsis, Hematuria); a phrase is untranslated text.
             report.refused.append(SourceError("the translation is source-language text", where))

@@ -10,6 +10,7 @@ safe — the fingerprint never lets a translation of other text through.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,6 +201,55 @@ def localize(source: Handout, translation: Translation, allow_stale: bool = Fals
             fallback.language = source.language
             handout = _replaced(handout, seg_id.split("."), fallback)
     return handout, untranslated, stale
+
+
+_PODEBUG_XXX = re.compile(r"^\s*xxx.*xxx\s*$", re.IGNORECASE | re.DOTALL)
+# Bidi override controls: podebug's "flipped" style starts with U+202E; no patient text needs them.
+_BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202d", "\u202e"}
+_PLACEHOLDER_WORDS = {"todo", "tbd", "fixme", "xxx", "translate", "translation", "lorem ipsum"}
+
+
+def _folded(text: str) -> str:
+    """Lower case, accents off, spaces collapsed: what pseudo-translation tools leave alike."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def _bracketed(text: str) -> bool:
+    return text.strip().startswith("[") and text.strip().endswith("]")
+
+
+# Languages written with Latin-1 letters only: extended Latin letters in them are look-alikes.
+_LATIN1_LANGUAGES = {"en", "es", "fr", "pt", "it", "de", "nl", "ca", "tl", "ht", "da", "sv", "no"}
+
+
+def _latin_lookalike(char: str) -> bool:
+    return 0x100 <= ord(char) <= 0x2AF or 0x1E00 <= ord(char) <= 0x1EFF
+
+
+def _rare_latin(char: str) -> bool:
+    """Latin Extended-B and IPA letters: rare in any language (Vietnamese ơ ư aside, few per text)."""
+    return 0x180 <= ord(char) <= 0x2AF
+
+
+def not_a_translation(source: str, target: str, language: str = "") -> str | None:
+    """Why ``target`` is not a translation of ``source`` (None when it may be one).
+
+    Catches what translators' tools produce for testing, never for patients: podebug's
+    ``xxx…xxx`` and accented look-alikes, the source copied unchanged, and placeholders.
+    """
+    if _PODEBUG_XXX.match(target) or _bracketed(target) and not _bracketed(source):
+        return "a pseudo-translation (xxx…xxx or […], as podebug writes), not a translation"
+    letters = [c for c in target if c.isalpha()]
+    lookalike = _latin_lookalike if language.split("-")[0] in _LATIN1_LANGUAGES else _rare_latin
+    if any(c in _BIDI_OVERRIDES for c in target) or (
+            letters and sum(map(lookalike, letters)) / len(letters) > 0.2):
+        return "a pseudo-translation (look-alike or flipped letters, as podebug writes), not a translation"
+    if (any(c.isalpha() for c in source) and not any(c.isalpha() for c in target)) or _folded(target).strip(" .…-_[]()") in _PLACEHOLDER_WORDS:
+        return "a placeholder, not a translation"
+    if _folded(target) == _folded(source) and len(source.split()) > 1:  # one word may be alike: Uréter
+        return "the source text unchanged (or with accents added), not a translation"
+    return None
 
 
 def with_segment(translation: Translation, seg_id: str, source_text: str, text: str) -> Translation:
