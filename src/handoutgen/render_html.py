@@ -152,6 +152,17 @@ class EnclosedHandout:
     fell_back: bool
 
 
+def _arrival(row: RosterRow, locale: Locale) -> str:
+    """The arrival time; with its date when that is the day before (an appointment just after midnight)."""
+    if row.arrival is None or row.appointment is None:
+        return ""
+    time = format_time(row.arrival, "short", locale=locale)
+    if row.arrival.date() == row.appointment.date():
+        return time
+    pattern = str(locale.datetime_formats["full"]).replace("'", "")
+    return pattern.format(time, format_date(row.arrival, "full", locale=locale))
+
+
 def render_cover_html(
     row: RosterRow,
     enclosed: list[EnclosedHandout],
@@ -170,7 +181,7 @@ def render_cover_html(
         "direction": text_direction(row.language),
         "appointment_date": format_date(appointment, "full", locale=locale) if appointment else "",
         "appointment_time": format_time(appointment, "short", locale=locale) if appointment else "",
-        "arrival_time": format_time(row.arrival, "short", locale=locale) if row.arrival else "",
+        "arrival_time": _arrival(row, locale),
         "phone": row.phone or brand.brand.phone,
         "enclosed": enclosed,
         "fallback_titles": [item.title for item in enclosed if item.fell_back],

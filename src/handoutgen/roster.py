@@ -269,7 +269,9 @@ def _row_error(path: Path, raw: RawRow, error: dict) -> SourceError:
         message = "not an ISO date-time like 2026-12-01T09:30"
     elif kind.startswith("int"):
         message = "not a whole number"
-    elif kind == "string_too_long":
+    elif kind == "string_unicode":
+        message = "contains control or invalid characters (a broken export?)"
+    elif kind in ("string_too_long", "too_long"):
         message = f"longer than {error.get('ctx', {}).get('max_length')} characters"
     else:
         # pydantic's own words, but never the value itself.
