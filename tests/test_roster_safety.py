@@ -341,3 +341,19 @@ def test_resume_redoes_packets_when_the_fonts_change(cli, workspace, tmp_path):
     fonts.write_text(fonts.read_text() + "\n/* a font update */\n")
     assert cli("packets", path, "--out", out, "--resume", "-j", "1", "-w", workspace).exit_code == 0
     assert manifest(out)[0]["input_hmac"] != before
+
+
+def test_yaml_roster_bad_date_fails_only_its_row(cli, workspace, tmp_path):
+    path = tmp_path / "roster.yaml"
+    path.write_text(
+        f"- {{patient_id: P1, handouts: [{RETRO}], appointment: 2026-02-30}}\n"
+        f"- {{patient_id: P2, handouts: [{RETRO}], appointment: 2026-12-01 09:30, arrive_minutes_before: 20}}\n"
+        f"- {{patient_id: 3003, handouts: [{RETRO}]}}\n"
+    )
+    out = tmp_path / "out"
+    result = cli("packets", path, "--out", out, "-j", "1", "-w", workspace)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    status = outcomes(out)
+    assert status[1][0] == "failed" and "not a real date" in status[1][1]
+    assert status[2][0] == "ok" and "9:10" in cover_text(out / "P2.pdf")
+    assert status[3][0] == "ok" and (out / "3003.pdf").is_file()

@@ -89,9 +89,11 @@ class _Open:
         return (*self.path, self.key)
 
 
-def _scalar(loader: Any, event: yaml.ScalarEvent, data_path: DataPath) -> Any:
+def _scalar(loader: Any, event: yaml.ScalarEvent, data_path: DataPath, read_dates: bool = True) -> Any:
     """The value of one untagged scalar, as YAML 1.1's implicit types read it."""
     tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _TIMESTAMP and not read_dates:
+        return event.value  # the caller checks it, e.g. per roster row
     if tag not in (_NULL, _BOOL, _INT, _FLOAT, _TIMESTAMP):
         return event.value  # text, and the oddities "<<" and "=" kept as the text they are
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
@@ -118,7 +120,7 @@ def _clip(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _build(loader: Any, max_nodes: int) -> tuple[Any, dict[DataPath, int]]:
+def _build(loader: Any, max_nodes: int, read_dates: bool = True) -> tuple[Any, dict[DataPath, int]]:
     """Read the event stream into plain data and a line map, refusing early what is not allowed."""
     lines: dict[DataPath, int] = {}
     stack: list[_Open] = []
@@ -161,7 +163,7 @@ def _build(loader: Any, max_nodes: int) -> tuple[Any, dict[DataPath, int]]:
             else:  # a mapping value: its key's line, where an author looks for it
                 lines[data_path] = parent.key_mark.line + 1
             if isinstance(event, yaml.ScalarEvent):
-                value = _scalar(loader, event, data_path)
+                value = _scalar(loader, event, data_path, read_dates)
             else:
                 if len(stack) >= MAX_YAML_DEPTH:
                     raise _Refused(f"YAML: nesting deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
@@ -196,15 +198,18 @@ def read_text(path: Path, max_bytes: int = MAX_YAML_BYTES) -> str:
         raise SourceError(f"cannot read: {error.strerror}", Location(path)) from None
 
 
-def load_yaml(path: Path, max_bytes: int = MAX_YAML_BYTES, max_nodes: int | None = None) -> Loaded:
+def load_yaml(path: Path, max_bytes: int = MAX_YAML_BYTES, max_nodes: int | None = None,
+              read_dates: bool = True) -> Loaded:
     """Parse one YAML file into plain data with a line map; raise SourceError with a line.
+
+    With ``read_dates`` false, date-like scalars stay text (a roster checks them row by row).
 
     ``max_nodes`` defaults to ``YAML_NODES_PER_KIB`` for every KiB of ``max_bytes``.
     """
     text = read_text(path, max_bytes)
     loader = _Loader(text)
     try:
-        data, lines = _build(loader, max_nodes or YAML_NODES_PER_KIB * max(1, max_bytes // 1024))
+        data, lines = _build(loader, max_nodes or YAML_NODES_PER_KIB * max(1, max_bytes // 1024), read_dates)
     except _Refused as refused:
         field_name = dotted(refused.data_path) if refused.data_path else None
         raise SourceError(refused.message, Location(path, refused.line, field_name)) from None

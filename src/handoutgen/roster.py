@@ -220,7 +220,7 @@ def _read_structured(path: Path) -> tuple[list[str], list[RawRow]]:
             raise SourceError("JSON nested too deeply", Location(path)) from None
         lines: dict = {}
     else:
-        loaded = load_yaml(path, MAX_ROSTER_BYTES)
+        loaded = load_yaml(path, MAX_ROSTER_BYTES, read_dates=False)  # a bad date fails its row only
         data, lines = loaded.data, loaded.lines
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise SourceError("roster must be a list of rows (one mapping per patient)", Location(path, 1))
