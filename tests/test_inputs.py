@@ -377,3 +377,74 @@ def test_report_names_a_missing_jargon_file(cli, workspace):
 def test_without_a_named_jargon_file_the_default_may_be_absent(cli, workspace):
     (workspace / "jargon.yaml").unlink()
     assert cli("check", "--workspace", workspace).exit_code == 0
+
+
+# --- nothing off the page ------------------------------------------------------------------------
+
+def printed_pieces(pdf: Path, word: str) -> int:
+    """How much of ``word`` the pages show, in order, counting only text inside each page's box."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        shown = 0
+        for page in document:
+            visible = "".join(page.get_textpage().get_text_bounded().split())  # inside the page only
+            low, high = 0, len(word) - shown  # longest continuation of the word on this page
+            while low < high:
+                middle = (low + high + 1) // 2
+                if word[shown:shown + middle] in visible:
+                    low = middle
+                else:
+                    high = middle - 1
+            shown += low
+        return shown
+    finally:
+        document.close()
+
+
+@pytest.mark.slow
+def test_a_5000_character_word_wraps_and_every_character_is_printed(cli, workspace, tmp_path):
+    import random
+    import string
+
+    word = "".join(random.Random(8).choice(string.ascii_letters + string.digits) for _ in range(5000))
+    edit(workspace, "\nreasons:\n", f"\nreasons:\n  - {word}\n")
+    result = cli("build", "retrograde-pyelography", "--lang", "en", "--workspace", workspace, "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert printed_pieces(tmp_path / "retrograde-pyelography.en.pdf", word) == len(word)
+
+    checked = cli("check", "--workspace", workspace)
+    line = line_of(workspace, word)
+    assert (f"{HANDOUT}:{line}: warning: field 'reasons[0]': a word of 5000 characters with no place to break "
+            f"the line: '{word[:29]}…'") in checked.stderr
+
+
+@pytest.mark.slow
+def test_a_long_word_on_the_cover_wraps(cli, workspace, tmp_path):
+    word = "Q" * 150  # within the cover's field cap, far wider than the page
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"patient_id,handouts,location\nP1,retrograde-pyelography,{word}\n", encoding="utf-8")
+    result = cli("packets", roster, "--out", tmp_path / "packets", "--workspace", workspace, "--jobs", "1")
+    assert result.exit_code == 0, result.stderr
+    assert printed_pieces(tmp_path / "packets" / "P1.pdf", word) == len(word)
+
+
+@pytest.mark.parametrize("text", [
+    "See https://example.org/a-very-long-path/with/many/segments?and=a&query=string_that_goes_on_and_on",
+    "Kidney words such as pyeloureterography-and-nephrostomy-tube-placement-procedures are split at hyphens.",
+    "肾盂造影是一种用X光拍摄肾脏和输尿管照片的检查方法它通过膀胱镜把造影剂注入输尿管这样医生可以看到尿液流动的路径和任何阻塞的位置",
+])
+def test_breakable_text_is_not_a_long_word(workspace, text):
+    from handoutgen.content import unbroken_words
+    from handoutgen.workspace import Workspace
+
+    edit(workspace, "\nreasons:\n", f"\nreasons:\n  - {text}\n")
+    ws = Workspace(workspace)
+    file = next(f for f in ws.handout_files() if f.path == (workspace / HANDOUT).resolve())
+    assert unbroken_words(ws, file) == []
+
+
+def test_a_long_source_url_is_not_a_long_word(cli, workspace):
+    edit(workspace, "    url: /learn/medicine/", "    url: https://example.org/" + "x" * 80 + "/")
+    assert "no place to break" not in cli("check", "--workspace", workspace).stderr

@@ -162,6 +162,33 @@ def long_words(subject: Subject, settings: CheckSettings) -> list[Finding]:
     return []
 
 
+# A word longer than this has no place to break a line in a list item or a narrow box. The
+# stylesheets break it anywhere (overflow-wrap) so nothing is lost, but at an arbitrary letter.
+MAX_UNBROKEN_CHARS = 40
+# Runs without a line-break opportunity: not a space, hyphen, dash, slash, soft hyphen or
+# zero-width space, and not a script that breaks between letters (CJK, kana, Hangul, Thai...).
+_UNBROKEN = re.compile(
+    r"[^\s/\-\u00ad\u200b\u2010-\u2014\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+    r"\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]{%d,}" % (MAX_UNBROKEN_CHARS + 1)
+)
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def unbroken_words(workspace: Workspace, file: HandoutFile) -> list[Finding]:
+    """Words too long for a line, in every printed field of the file (links are left to wrap)."""
+    findings = []
+    for where, text in workspace.printed_texts(file.path):
+        if (where.field or "").endswith("url"):
+            continue
+        for match in _UNBROKEN.finditer(_LINK.sub(" ", text)):
+            findings.append(Finding(
+                WARNING, "unbroken-word",
+                f"a word of {len(match.group())} characters with no place to break the line: "
+                f"'{_clip(match.group(), 30)}'", where.path, where.line, where.field,
+                "add spaces or hyphens; the page breaks it at an arbitrary letter"))
+    return findings
+
+
 def _term_pattern(term: JargonTerm) -> re.Pattern:
     forms = sorted({term.term, *term.variants}, key=len, reverse=True)
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f in forms) + r")(?![\w-])", re.IGNORECASE)
@@ -491,6 +518,7 @@ def check_handout(workspace: Workspace, file: HandoutFile, jargon_list: JargonLi
         lambda: reading_level(subject, settings),
         lambda: long_sentences(subject, settings),
         lambda: long_words(subject, settings),
+        lambda: unbroken_words(workspace, file),
         lambda: jargon(subject, jargon_list),
         lambda: junk_findings,
         lambda: actionability(subject, score, settings),

@@ -248,7 +248,7 @@ class Workspace:
                 raise SourceError(problem, Location(path, loaded.line_of(("logo",)), "logo"))
         return BrandInfo(name, folder, brand)
 
-    def _printed_texts(self, path: Path):  # noqa: ANN202 - iterator of (Location, str)
+    def printed_texts(self, path: Path):  # noqa: ANN202 - iterator of (Location, str)
         """Every string of a loaded file that may be printed, with its line and field."""
         from handoutgen.validate import dotted
 
@@ -324,7 +324,7 @@ class Workspace:
             checked.append(file.path)
         for path in checked:  # glyphs only for files that parsed; the rest already have errors
             try:
-                errors.extend(check_texts(stack, self._printed_texts(path)))
+                errors.extend(check_texts(stack, self.printed_texts(path)))
             except HandoutgenError:
                 pass
         return errors
