@@ -215,6 +215,10 @@ def test_our_samples_pass_at_the_default_thresholds(cli):
 
     data = json.loads(cli("check", "--format", "json", "-w", REPO).stdout)
     assert data["errors"] == 0
-    unexpected = [f for f in data["findings"] if f["severity"] == "warning" and f["rule"] != "review"]
-    assert unexpected == []  # only "not yet reviewed" warnings, which are true
+    # A true finding since the corrected Fernández-Huerta formula (#9): this section names five
+    # conditions with their medical terms and scores 69.6; its translator should simplify it.
+    known = {("handouts/nephrostomy-ureteral-stent/es.yaml", "reading-level", "reasons")}
+    unexpected = [f for f in data["findings"] if f["severity"] == "warning" and f["rule"] != "review"
+                  and (f["path"], f["rule"], f["field"]) not in known]
+    assert unexpected == []  # otherwise only "not yet reviewed" warnings, which are true
     assert all(score >= 70 for score in data["pemat_scores"].values()), data["pemat_scores"]

@@ -281,7 +281,7 @@ def report_readability(
         subject = result.subject
         table = Table(title=f"{subject.file.id} ({subject.language}): target grade {settings.target_grade:g}, "
                             f"maximum {settings.max_grade:g}", title_justify="left")
-        for column in ("section", "grade (FK)", "SMOG", "ease (F-H)", "words", "longest sentence"):
+        for column in ("section", "grade (FK)", "SMOG", "ease (F-H)", "INFLESZ (S-P)", "words", "longest sentence"):
             table.add_column(column, justify="left" if column == "section" else "right", no_wrap=True)
 
         def number(value: float | None) -> str:
@@ -293,7 +293,8 @@ def report_readability(
         for key, texts in rows:
             if texts:
                 part = measure(texts, subject.language)
-                table.add_row(key, number(part.grade), number(part.smog), number(part.ease_es),
+                inflesz = "—" if part.perspicuity_es is None else f"{part.perspicuity_es:.1f} {part.inflesz}"
+                table.add_row(key, number(part.grade), number(part.smog), number(part.ease_es), inflesz,
                               str(part.words), str(part.longest_sentence))
         out.print(table)
         if not measure([t.text for t in prose], subject.language).measured:

@@ -131,7 +131,8 @@ def _grade_findings(subject: Subject, result: Readability, settings: CheckSettin
     if result.ease_es is not None and result.ease_es < settings.min_spanish_ease:
         return [Finding(WARNING, "reading-level",
                         f"{what} has Fernández-Huerta ease {result.ease_es:.0f}; the minimum is "
-                        f"{settings.min_spanish_ease:g}", subject.file.path, line, section,
+                        f"{settings.min_spanish_ease:g} (Szigriszt-Pazos {result.perspicuity_es:.0f}, "
+                        f"INFLESZ: {result.inflesz})", subject.file.path, line, section,
                         "use shorter sentences and everyday words")]
     return []
 

