@@ -6,6 +6,7 @@
 #   Vietnamese, Arabic, Hebrew (fonts-noto-core) and Chinese, Japanese, Korean
 #   (fonts-noto-cjk), so patient names and translations never print as empty boxes;
 # - GNU gettext: the tests check exported translation files with `msgfmt --check`.
+# - poppler-utils: the tests read our PDFs back with pdftotext, as a search tool would.
 set -euo pipefail
 
 need=()
@@ -14,6 +15,7 @@ ldconfig -p | grep -q 'libpango-1\.0\.so\.0' || need+=(libpango-1.0-0 libpangoft
 [ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] || need+=(fonts-noto-core)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
 [ -x /usr/bin/msgfmt ] || need+=(gettext)
+[ -x /usr/bin/pdftotext ] || need+=(poppler-utils)
 
 if ((${#need[@]} == 0)); then
   exit 0

@@ -11,14 +11,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pikepdf
 import pytest
 from pdfua import validate
 
-from conftest import REPO, run_cli
+from conftest import REPO, pdf_text, run_cli
 from handoutgen.assemble import assemble_packet
+from handoutgen.workspace import Workspace
 
 RETRO, NEPHRO = "retrograde-pyelography", "nephrostomy-ureteral-stent"
 ROSTER = [
@@ -223,3 +227,78 @@ def test_a_part_without_tags_makes_the_file_drop_its_pdfua_claim(files):
     with pikepdf.open(io.BytesIO(data)) as pdf:
         assert pages == len(pdf.pages)
         assert "pdfuaid:part" not in pdf.Root.Metadata.read_bytes().decode()
+
+
+# --- right-to-left text -----------------------------------------------------------------
+
+ARABIC_LETTER = "\u0621-\u064a\u0671-\u06d3"
+ARABIC_WORD = re.compile(f"[{ARABIC_LETTER}\u064b-\u065f\u0670]+")
+
+
+def arabic_words(text: str) -> Counter:
+    return Counter(ARABIC_WORD.findall(text))
+
+
+def printed_strings(value) -> list[str]:
+    """Every text of a localized handout that is printed (not ids, URLs or reviewer notes)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, item in value.items() if key not in ("review_notes", "id", "language", "url")
+                for s in printed_strings(item)]
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in printed_strings(item)]
+    return []
+
+
+def intact_share(source: Counter, extracted: Counter) -> float:
+    return sum((source & extracted).values()) / sum(source.values())
+
+
+@pytest.fixture(scope="module")
+def arabic(tmp_path_factory) -> list[tuple[Path, Counter]]:
+    """Each Arabic sample as built, with the Arabic words of its source strings."""
+    out = tmp_path_factory.mktemp("arabic")
+    result = run_cli("build", "--lang", "ar", "--out", out, "-w", REPO)
+    assert result.exit_code == 0, result.stderr
+    workspace = Workspace(REPO)
+    samples = []
+    for file in workspace.handout_files():
+        if file.language == "ar":
+            handout = workspace.load_handout(file).handout
+            words = arabic_words(" ".join(printed_strings(handout.model_dump(mode="json"))))
+            samples.append((out / f"{file.id}.ar.pdf", words))
+    assert len(samples) == 2
+    return samples
+
+
+def poppler_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def structure_text(path: Path) -> str:
+    """What a screen reader reads from the tags: an element's /ActualText, else nothing here."""
+    with pikepdf.open(path) as pdf:
+        return " ".join(str(e.ActualText) for e in _elements(pdf) if "/ActualText" in e)
+
+
+@pytest.mark.parametrize("word", ["إلى", "على", "الأنبوب", "الإحليل"])
+def test_lam_alef_and_lam_yeh_ligatures_extract_in_reading_order(arabic, word):
+    samples = [(path, source) for path, source in arabic if source[word]]
+    assert samples
+    for path, source in samples:
+        for text in (poppler_text(path), pdf_text(path)):
+            assert arabic_words(text)[word] >= source[word]
+
+
+def test_arabic_tag_text_is_in_reading_order(arabic):
+    for path, source in arabic:
+        assert intact_share(source, arabic_words(structure_text(path))) >= 0.99
+
+
+@pytest.mark.parametrize("extract", [poppler_text, pdf_text], ids=["pdftotext", "pdfium"])
+def test_arabic_words_extract_intact(arabic, extract):
+    """Ligatures are right; words with vowel marks (shadda, tanween) still are not (see README)."""
+    for path, source in arabic:
+        assert intact_share(source, arabic_words(extract(path))) >= 0.94

@@ -16,6 +16,8 @@ only when every part claimed it and every marked-content item is reachable.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -211,6 +213,154 @@ def _drop_pdfua_claim(pdf: pikepdf.Pdf) -> None:
         metadata = pdf.Root.Metadata
     if metadata is not None and PDFUA_CLAIM in metadata.read_bytes():
         del pdf.Root.Metadata  # a claim we cannot remove cleanly must not stay
+
+
+# --- right-to-left text ----------------------------------------------------------------
+
+
+_TEXT_SHOWING = {"TJ", "Tj", "'", '"'}
+
+
+def fix_rtl_text(pdf: pikepdf.Pdf) -> None:
+    """Right-to-left words extract and read in logical order.
+
+    WeasyPrint draws a right-to-left run in visual order (as it must) and maps each glyph
+    to its characters in logical order. Extractors (poppler, PDFium, pdf.js) rebuild the
+    logical order by reversing the run character by character, which turns a ligature's
+    characters around (lam-alef "لا" comes out "ال", "على" as "عىل"); the structure tree,
+    which knows nothing of bidi, holds the whole run backwards. So:
+    - every structure element whose content is right-to-left gets /ActualText with its
+      logical text (what screen readers and the tag tree read);
+    - a ToUnicode entry that maps one right-to-left glyph to several characters lists them
+      in drawing order, so the extractors' reversal restores them.
+    """
+    maps = {font.objgen: _to_unicode_map(font) for font in _fonts(pdf)}
+    if not any(_is_rtl(text) for mapping in maps.values() for text in mapping.values()):
+        return  # nothing right-to-left is drawn
+    tree = pdf.Root.get("/StructTreeRoot")
+    parents = dict(number_tree_items(tree.ParentTree)) if tree is not None and "/ParentTree" in tree else {}
+    texts: dict[tuple[int, int], list[tuple[int, str, bool]]] = {}
+    elements: dict[tuple[int, int], Dictionary] = {}
+    for page in pdf.pages:
+        key = page.obj.get("/StructParents")
+        owners = parents.get(int(key)) if key is not None else None
+        if owners is None:
+            continue
+        for mcid, glyphs in _marked_glyph_texts(page, maps).items():
+            owner = owners[mcid] if mcid < len(owners) else None
+            if not _is_element(owner):
+                continue
+            rtl = any(_is_rtl(text) for text in glyphs)
+            text = _logical_text(glyphs) if rtl else "".join(glyphs)
+            order = _mcid_position(owner, page, mcid)
+            texts.setdefault(owner.objgen, []).append((order, text, rtl))
+            elements[owner.objgen] = owner
+    for objgen, pieces in texts.items():
+        if any(rtl for _, _, rtl in pieces):
+            elements[objgen].ActualText = pikepdf.String("".join(text for _, text, _ in sorted(pieces)))
+    seen: set[tuple[int, int]] = set()
+    for font in _fonts(pdf):
+        stream = font.get("/ToUnicode")
+        if stream is not None and stream.objgen not in seen:
+            seen.add(stream.objgen)
+            cmap = stream.read_bytes().decode("latin-1")
+            fixed = re.sub(r"(<[0-9a-fA-F]+>\s*)<([0-9a-fA-F]{8,})>", _drawing_order, cmap)
+            if fixed != cmap:
+                stream.write(fixed.encode("latin-1"))
+
+
+def _drawing_order(match: re.Match) -> str:
+    text = _utf16(match[2])
+    if len(text) < 2 or not _is_rtl(text) or any(unicodedata.bidirectional(c) in ("L", "EN") for c in text):
+        return match[0]
+    return match[1] + "<" + text[::-1].encode("utf-16-be").hex() + ">"
+
+
+def _marked_glyph_texts(page: pikepdf.Page, maps: dict) -> dict[int, list[str]]:
+    """MCID → the text of each glyph drawn inside it, in drawing order."""
+    fonts = page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
+    glyphs: dict[int, list[str]] = {}
+    open_ids: list[int | None] = []
+    font_map: dict[int, str] = {}
+    for operands, operator in pikepdf.parse_content_stream(page):
+        name = str(operator)
+        if name in ("BDC", "BMC"):
+            props = operands[1] if name == "BDC" else None
+            open_ids.append(int(props.MCID) if isinstance(props, Dictionary) and "/MCID" in props else None)
+        elif name == "EMC" and open_ids:
+            open_ids.pop()
+        elif name == "Tf" and operands[0] in fonts:
+            font = fonts[operands[0]]
+            if font.objgen not in maps:
+                maps[font.objgen] = _to_unicode_map(font)
+            font_map = maps[font.objgen]
+        elif name in _TEXT_SHOWING:
+            mcid = next((m for m in reversed(open_ids) if m is not None), None)
+            if mcid is not None:
+                glyphs.setdefault(mcid, []).extend(font_map.get(code, "") for code in _glyph_codes(operands))
+    return glyphs
+
+
+def _mcid_position(owner: Dictionary, page: pikepdf.Page, mcid: int) -> int:
+    for index, kid in enumerate(_kids(owner)):
+        if isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR and int(kid.MCID) == mcid:
+            return index
+        if not isinstance(kid, Dictionary) and int(kid) == mcid:
+            return index
+    return len(_kids(owner))
+
+
+def _glyph_codes(operands: list) -> list[int]:
+    """Two-byte glyph codes shown by a text operator (WeasyPrint's fonts are Identity-H)."""
+    strings = [item for operand in operands
+               for item in (operand if isinstance(operand, Array) else [operand])
+               if isinstance(item, pikepdf.String)]
+    data = b"".join(bytes(item) for item in strings)
+    return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
+
+
+def _to_unicode_map(font: Dictionary) -> dict[int, str]:
+    """Glyph code → text from the font's /ToUnicode CMap (bfchar and bfrange entries)."""
+    stream = font.get("/ToUnicode")
+    if stream is None:
+        return {}
+    cmap = stream.read_bytes().decode("latin-1")
+    mapping: dict[int, str] = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, target in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>", block):
+            mapping[int(code, 16)] = _utf16(target)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for first, last, target in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
+            start = int(target, 16)
+            for offset, code in enumerate(range(int(first, 16), int(last, 16) + 1)):
+                mapping[code] = _utf16(f"{start + offset:0{len(target)}x}")
+    return mapping
+
+
+def _utf16(hex_text: str) -> str:
+    return bytes.fromhex(hex_text).decode("utf-16-be", errors="replace") if len(hex_text) % 4 == 0 else ""
+
+
+def _is_rtl(text: str) -> bool:
+    return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+
+
+def _logical_text(visual: list[str]) -> str:
+    """The logical text of a line drawn glyph by glyph in visual order (right-to-left base).
+
+    Reversing the glyphs restores reading order; a glyph's own characters (a ligature) are
+    already logical. Left-to-right stretches (digits, Latin) keep their order.
+    """
+    result, stretch = [], []
+    for text in reversed(visual):
+        if text and all(unicodedata.bidirectional(c) in ("L", "EN", "AN", "ES", "CS") for c in text):
+            stretch.append(text)
+            continue
+        result.extend(reversed(stretch))
+        stretch = []
+        result.append(text)
+    result.extend(reversed(stretch))
+    return "".join(result)
 
 
 # --- several files into one ---------------------------------------------------------------

@@ -149,13 +149,15 @@ class PdfRenderer:
 
 
 def finish_tags(data: bytes) -> bytes:
-    """WeasyPrint's PDF with its page furniture made artifacts (see pdf_tags.tidy)."""
+    """WeasyPrint's PDF with its page furniture made artifacts and right-to-left runs given
+    their logical text (see pdf_tags)."""
     import pikepdf
 
-    from handoutgen.pdf_tags import tidy
+    from handoutgen.pdf_tags import fix_rtl_text, tidy
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
         tidy(pdf)
+        fix_rtl_text(pdf)
         buffer = io.BytesIO()
         pdf.save(buffer, deterministic_id=True)
         return buffer.getvalue()
