@@ -366,3 +366,44 @@ def test_check_finds_pseudo_and_placeholder_translations(cli, workspace, fake):
     assert code == 1
     assert any(f"handouts/{RETRO}/es.yaml:{line}: error: field 'segments.title.text': " in l and "not a translation" in l
                for l in lines), lines
+
+
+NEW_REASON = "To see the shape of your kidneys before surgery."
+
+
+def insert_english_reason(workspace: Path, position: int, text: str) -> None:
+    path = workspace / ENGLISH
+    data = yaml.safe_load(path.read_text())
+    data["reasons"].insert(position - 1, text)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+def test_inserting_an_item_leaves_the_moved_items_current(cli, workspace, tmp_path):
+    insert_english_reason(workspace, 2, NEW_REASON)
+    row = next(r for r in status_rows(cli, workspace) if r["handout_id"] == RETRO and r["language"] == "es")
+    assert row["stale"] == [] and [s["id"] for s in row["missing"]] == ["reasons.2"]
+    assert row["translated"] == row["total"] - 1
+    exported = export(cli, workspace, tmp_path, "po", "--only-changed")
+    assert [e.split('"')[1] for e in exported.read_text().splitlines() if e.startswith("msgctxt")] == ["reasons.2"]
+    translate_in_file(exported, "reasons.2", "Para ver la forma de sus riñones antes de una cirugía.")
+    result = cli("i18n", "import", exported, "-w", workspace)
+    assert result.exit_code == 0, result.stderr
+    row = next(r for r in status_rows(cli, workspace) if r["handout_id"] == RETRO and r["language"] == "es")
+    assert row["state"] == "current" and row["obsolete"] == []
+    stored = yaml.safe_load((workspace / f"handouts/{RETRO}/es.yaml").read_text())["segments"]
+    assert stored["reasons.5"]["source"] == OLD_SENTENCE  # re-keyed: it was reasons.4
+    assert cli("build", RETRO, "--lang", "es", "-w", workspace, "-o", tmp_path).exit_code == 0
+
+
+def test_swapping_two_items_changes_nothing_to_translate(cli, workspace, tmp_path):
+    path = workspace / ENGLISH
+    data = yaml.safe_load(path.read_text())
+    data["reasons"][0], data["reasons"][3] = data["reasons"][3], data["reasons"][0]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    row = next(r for r in status_rows(cli, workspace) if r["handout_id"] == RETRO and r["language"] == "es")
+    assert row["state"] == "current"
+    assert cli("build", RETRO, "--lang", "es", "-w", workspace, "-o", tmp_path).exit_code == 0
+    spanish = yaml.safe_load((workspace / f"handouts/{RETRO}/es.yaml").read_text())["segments"]
+    text = pdf_text(tmp_path / f"{RETRO}.es.pdf")
+    first, fourth = (" ".join(spanish[k]["text"].split()) for k in ("reasons.1", "reasons.4"))
+    assert text.index(fourth) < text.index(first)  # printed in the new English order

@@ -28,7 +28,9 @@ from handoutgen import __version__
 from handoutgen.errors import Location, SourceError, UsageError
 from handoutgen.load import MAX_YAML_BYTES, read_text
 from handoutgen.model import Handout, Translation
-from handoutgen.translations import describe, fingerprint, not_a_translation, segments, status, with_segment
+from handoutgen.translations import (
+    describe, fingerprint, not_a_translation, realigned, segments, status, with_segment,
+)
 from handoutgen.workspace import HandoutFile, Workspace
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -140,6 +142,8 @@ def export(workspace: Workspace, handout_id: str, language: str, file_format: st
         raise UsageError(f"'{language}' is the source language of '{handout_id}'")
     target_file = workspace.source_file(handout_id, language)
     translation = workspace.load_translation(target_file)[0] if target_file.path.is_file() else None
+    if translation is not None:
+        translation = realigned(translation, segments(source))  # moved text keeps its translation
     units = _units(workspace, source_file, source, translation, only_changed)
     if only_changed and not units:
         return None
@@ -300,6 +304,7 @@ def import_file(workspace: Workspace, path: Path) -> tuple[ImportReport, bytes |
         translation = Translation(id=handout_id, language=language, source_language=source.language)
 
     current = segments(source)
+    translation = realigned(translation, current)  # moved text keeps its translation under its new id
     english_texts = {" ".join(t.split()).casefold() for t in current.values()}
     for unit in units:
         where = Location(path, unit.line, unit.id or None)

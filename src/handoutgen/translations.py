@@ -3,8 +3,9 @@
 A segment is one translatable string of a handout (the title, a paragraph, a list
 item, a term...). Its id is its place in the handout (``reasons.2``,
 ``what_to_expect.during.4``), so editing a sentence keeps its id and makes exactly that
-segment stale. Moving items shifts ids: those segments become stale too, which is
-safe — the fingerprint never lets a translation of other text through.
+segment stale. Moving or inserting items shifts ids: a translation follows its text by
+fingerprint (see ``align``), so only changed text is stale, and the fingerprint never lets
+a translation of other text through.
 """
 
 from __future__ import annotations
@@ -115,21 +116,65 @@ def shortened(items: list[str], limit: int = 3) -> str:
     return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 
+@dataclass
+class Alignment:
+    """Which stored translation serves each current segment.
+
+    Ids are positions, so inserting a list item shifts the ids after it: a translation is
+    matched by its id when the fingerprint agrees, else by fingerprint wherever it was stored
+    (the text moved: still current). Only a segment whose own old text is gone is stale.
+    """
+
+    current: dict[str, SegmentTranslation]  # fingerprint matches: print as is
+    stale: dict[str, SegmentTranslation]  # same id, the source text changed
+    leftover: dict[str, SegmentTranslation]  # stored, serving no current segment (kept, never dropped)
+
+
+def align(source_texts: dict[str, str], stored: dict[str, SegmentTranslation]) -> Alignment:
+    by_fingerprint: dict[str, str] = {}
+    for seg_id, segment in stored.items():
+        by_fingerprint.setdefault(segment.fingerprint, seg_id)
+    current: dict[str, SegmentTranslation] = {}
+    used: set[str] = set()
+    for seg_id, text in source_texts.items():
+        found = by_fingerprint.get(fingerprint(text))
+        if seg_id in stored and stored[seg_id].fingerprint == fingerprint(text):
+            found = seg_id
+        if found is not None:
+            current[seg_id] = stored[found]
+            used.add(found)
+    stale = {seg_id: stored[seg_id] for seg_id in source_texts
+             if seg_id not in current and seg_id in stored and seg_id not in used}
+    used |= set(stale)
+    leftover = {seg_id: segment for seg_id, segment in stored.items() if seg_id not in used}
+    return Alignment(current, stale, leftover)
+
+
+def realigned(translation: Translation, source_texts: dict[str, str]) -> Translation:
+    """The translation stored under today's ids (moved segments follow their text); leftovers
+    keep their id, or ``<id>.previous`` when a moved segment took it."""
+    found = align(source_texts, translation.segments)
+    stored = {**found.current, **found.stale}
+    for seg_id, segment in found.leftover.items():
+        stored[seg_id if seg_id not in stored else f"{seg_id}.previous"] = segment
+    return translation.model_copy(update={"segments": stored})
+
+
 def status(source: Handout, translation: Translation | None, language: str) -> TranslationStatus:
     current = segments(source)
     if translation is None:
         return TranslationStatus(source.id, language, "missing", total=len(current),
                                  missing=[SegmentChange(i, t) for i, t in current.items()])
     result = TranslationStatus(source.id, language, "current", total=len(current))
+    found = align(current, translation.segments)
     for seg_id, text in current.items():
-        done = translation.segments.get(seg_id)
-        if done is None:
-            result.missing.append(SegmentChange(seg_id, text))
-        elif done.fingerprint != fingerprint(text):
-            result.stale.append(SegmentChange(seg_id, text, done.source))
-        else:
+        if seg_id in found.current:
             result.translated += 1
-    result.obsolete = [seg_id for seg_id in translation.segments if seg_id not in current]
+        elif seg_id in found.stale:
+            result.stale.append(SegmentChange(seg_id, text, found.stale[seg_id].source))
+        else:
+            result.missing.append(SegmentChange(seg_id, text))
+    result.obsolete = list(found.leftover)
     if result.stale:
         result.state = "stale"
     elif result.missing:
@@ -184,12 +229,12 @@ def localize(source: Handout, translation: Translation, allow_stale: bool = Fals
     data = source.model_dump(mode="python")
     untranslated, stale = [], []
     source_texts = segments(source)
-    for seg_id, text in source_texts.items():
-        done = translation.segments.get(seg_id)
-        if done is not None and done.fingerprint == fingerprint(text):
-            _set(data, seg_id.split("."), done.text)
-        elif done is not None and (allow_stale or draft):
-            _set(data, seg_id.split("."), done.text)
+    found = align(source_texts, translation.segments)
+    for seg_id in source_texts:
+        if seg_id in found.current:
+            _set(data, seg_id.split("."), found.current[seg_id].text)
+        elif seg_id in found.stale and (allow_stale or draft):
+            _set(data, seg_id.split("."), found.stale[seg_id].text)
             stale.append(seg_id)
         else:
             untranslated.append(seg_id)
