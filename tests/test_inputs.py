@@ -448,3 +448,45 @@ def test_breakable_text_is_not_a_long_word(workspace, text):
 def test_a_long_source_url_is_not_a_long_word(cli, workspace):
     edit(workspace, "    url: /learn/medicine/", "    url: https://example.org/" + "x" * 80 + "/")
     assert "no place to break" not in cli("check", "--workspace", workspace).stderr
+
+
+# --- every command that reads handouts: a clear message and exit 1 -------------------------------
+
+BREAKAGES = {  # old text, new text, the line's text, the message
+    "impossible date": ("last_reviewed: 2026-11-22", "last_reviewed: 2026-02-30", "2026-02-30", "is not a real date"),
+    "deep nesting": ("\nreasons:\n", "\nreasons:\n  - " + "[" * 1500 + "]" * 1500 + "\n", "[[[",
+                     f"YAML: nesting deeper than {MAX_YAML_DEPTH} levels"),
+    "tag": ("title: Retrograde Pyelography", "title: !!python/object/apply:os.system [ls]", "!!python",
+            "YAML: tags such as"),
+}
+COMMANDS = {
+    "check": ["check"],
+    "build": ["build", "retrograde-pyelography", "--lang", "en", "--jobs", "1"],
+    "list": ["list"],
+    "report": ["report", "retrograde-pyelography", "--lang", "en"],
+    "i18n status": ["i18n", "status"],
+    "i18n export": ["i18n", "export", "--lang", "es", "retrograde-pyelography"],
+    "i18n import": ["i18n", "import"],
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_names_the_broken_handout(cli, workspace, tmp_path, command, breakage):
+    args = [*COMMANDS[command], "--workspace", workspace]
+    if command == "build":
+        args += ["--out", tmp_path / "out"]
+    if command == "i18n export":
+        args += ["--out", tmp_path / "exported"]
+    if command == "i18n import":  # a translator's file made before the source broke
+        exported = cli("i18n", "export", "--lang", "es", "retrograde-pyelography", "--workspace", workspace,
+                       "--out", tmp_path / "po")
+        assert exported.exit_code == 0, exported.stderr
+        args.insert(2, tmp_path / "po" / "retrograde-pyelography.es.po")
+    old, new, needle, problem = BREAKAGES[breakage]
+    edit(workspace, old, new)
+    line = line_of(workspace, needle)
+    result = cli(*args)
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert f"{HANDOUT}:{line}: " in result.stderr and problem in result.stderr, result.stderr

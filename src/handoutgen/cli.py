@@ -317,12 +317,14 @@ def list_handouts(
     """List handouts with their languages, versions and review dates."""
     ws = open_workspace(workspace)
     rows = []
+    problems: dict[str, HandoutgenError] = {}  # by message: a broken source is named once, not per translation
     for file in ws.handout_files():
         row = {"id": file.id, "language": file.language, "path": str(file.path.relative_to(ws.root))}
         try:
             localized = ws.load_handout(file, draft=True)
-        except HandoutgenError:
+        except HandoutgenError as error:
             row.update(status="invalid: run check")
+            problems.update((e.render(), e) for e in (error.errors if isinstance(error, ErrorList) else [error]))
         else:
             handout = localized.handout
             row.update(
@@ -341,14 +343,16 @@ def list_handouts(
         rows.append(row)
     if output_format is OutputFormat.json:
         out.print(json.dumps(rows, indent=2, ensure_ascii=False), markup=False)
-        return
-    table = Table()
-    for column in ("id", "lang", "version", "last reviewed", "status"):
-        table.add_column(column, no_wrap=True)
-    for row in rows:
-        table.add_row(row["id"], row["language"], row.get("version", ""),
-                      row.get("last_reviewed", ""), row["status"])
-    out.print(table)
+    else:
+        table = Table()
+        for column in ("id", "lang", "version", "last reviewed", "status"):
+            table.add_column(column, no_wrap=True)
+        for row in rows:
+            table.add_row(row["id"], row["language"], row.get("version", ""),
+                          row.get("last_reviewed", ""), row["status"])
+        out.print(table)
+    report(list(problems.values()), ws.root)
+    raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
 
 
 @app.command()
