@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import argparse
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pikepdf
 
 from handoutgen.build import HandoutRenderer
+from handoutgen.catalogs import DOMAIN, LOCALE_DIR
 from handoutgen.render_html import render_handout_html
-from handoutgen.workspace import HandoutFile, Workspace
+from handoutgen.workspace import HandoutFile, Localized, Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_FILL = 0.65  # issue #10: no page but the last more than ~35% empty
@@ -41,12 +42,20 @@ class PageFill:
         return following.opening_kept is None or following.opening_kept <= self.free
 
 
-def layout(renderer: HandoutRenderer, file: HandoutFile):  # noqa: ANN201 - weasyprint.Document
-    """Lay ``file`` out exactly as `handoutgen build` does, without writing the PDF."""
+def layout(renderer: HandoutRenderer, file: HandoutFile, interface_language: str | None = None):  # noqa: ANN201
+    """Lay ``file`` out exactly as `handoutgen build` does, without writing the PDF (a
+    weasyprint.Document). ``interface_language`` swaps the headings, footer and other
+    interface strings to another catalog, keeping the handout's own text."""
+    localized = renderer.workspace.load_handout(file, allow_stale=renderer.allow_stale)
+    if interface_language:
+        localized = replace(localized, handout=localized.handout.model_copy(update={"language": interface_language}))
+    return layout_localized(renderer, localized)
+
+
+def layout_localized(renderer: HandoutRenderer, localized: Localized):  # noqa: ANN201 - weasyprint.Document
     from weasyprint import CSS, HTML
 
     workspace = renderer.workspace
-    localized = workspace.load_handout(file, allow_stale=renderer.allow_stale)
     document = render_handout_html(localized, renderer.brand, renderer.paper, workspace.root,
                                    workspace.templates_dir)
     pdf = renderer.pdf
@@ -57,9 +66,11 @@ def layout(renderer: HandoutRenderer, file: HandoutFile):  # noqa: ANN201 - weas
     return html.render(stylesheets=stylesheets, font_config=pdf.font_config)
 
 
-def _in_flow_children(box) -> list:  # noqa: ANN001 - weasyprint box
+def _children(box, floats: bool = True) -> list:  # noqa: ANN001 - weasyprint box
+    """Children in the page's flow (running headers and absolute marks excluded), floats optional."""
     return [child for child in getattr(box, "children", ())
-            if not (child.is_absolutely_positioned() or child.is_floated() or child.is_running())]
+            if not (child.is_absolutely_positioned() or child.is_running()
+                    or (child.is_floated() and not floats))]
 
 
 def _content_bottom(box, page_bottom: float) -> float | None:  # noqa: ANN001
@@ -70,7 +81,7 @@ def _content_bottom(box, page_bottom: float) -> float | None:  # noqa: ANN001
 
     if isinstance(box, LineBox):
         return box.position_y + box.height
-    bottoms = [_content_bottom(child, page_bottom) for child in _in_flow_children(box)]
+    bottoms = [_content_bottom(child, page_bottom) for child in _children(box)]
     edge = box.border_box_y() + box.border_height()
     if abs(edge - page_bottom) > EPSILON:
         bottoms.append(edge)
@@ -83,7 +94,7 @@ def _opening_kept(root, top: float) -> float | None:  # noqa: ANN001
     the page, skipping headings kept with what follows (`break-after: avoid`)."""
     box = root
     while True:
-        children = _in_flow_children(box)
+        children = _children(box, floats=False)
         if not children or not hasattr(children[0], "children"):
             return None
         index = 0
@@ -108,6 +119,23 @@ def page_fills(document) -> list[PageFill]:  # noqa: ANN001 - weasyprint.Documen
         used = min(bottom - top, usable)
         fills.append(PageFill(used / usable, usable - used, _opening_kept(root, top)))
     return fills
+
+
+def footer_lines(document) -> int:  # noqa: ANN001 - weasyprint.Document
+    """The most lines any bottom margin box (footer text, page number) takes on any page."""
+    from weasyprint.formatting_structure.boxes import LineBox
+
+    def lines(box) -> int:  # noqa: ANN001
+        if isinstance(box, LineBox):
+            return 1
+        return sum(lines(child) for child in getattr(box, "children", ()))
+
+    return max(lines(box) for page in document.pages for box in page._page_box.children
+               if getattr(box, "at_keyword", "").startswith("@bottom"))
+
+
+def catalog_languages() -> list[str]:
+    return sorted(path.parent.parent.name.replace("_", "-") for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
 def pdf_page_count(pdf: bytes) -> int:
@@ -138,14 +166,24 @@ def main() -> None:
     print(f"paper: {renderer.paper}; fill = content height / usable height per page; "
           f"pages before the last should be >= {MIN_FILL:.0%}")
     total_pages = wasted = 0
-    for file in workspace.handout_files():
-        fills = page_fills(layout(renderer, file))
+    files = workspace.handout_files()
+    for file in files:
+        document = layout(renderer, file)
+        fills = page_fills(document)
         pdf_pages = pdf_page_count(renderer.render(file).pdf)
         assert pdf_pages == len(fills), f"layout has {len(fills)} pages, the PDF {pdf_pages}"
         total_pages += len(fills)
         wasted += sum(page.wastes(following) for page, following in zip(fills, fills[1:]))
-        print(f"  {file.id}.{file.language}: {len(fills)} pages: {describe(fills)}")
+        print(f"  {file.id}.{file.language}: {len(fills)} pages: {describe(fills)}; "
+              f"footer {footer_lines(document)} lines")
     print(f"total: {total_pages} pages, {wasted} wasted (too empty before a page that could have started earlier)")
+
+    english = [file for file in files if file.language == "en"]
+    print("footer lines per interface catalog (English samples' text, that catalog's strings; "
+          "should be <= 2):")
+    for language in catalog_languages():
+        counts = [footer_lines(layout(renderer, file, language)) for file in english]
+        print(f"  {language}: {max(counts)}")
 
 
 if __name__ == "__main__":

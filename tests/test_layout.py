@@ -1,0 +1,182 @@
+"""Handouts print economically and read in order; the footer, header and cover letter are set
+with care in every language.
+
+Page fill and footer lines come from WeasyPrint's own layout of the page, through the same
+helpers as `bench/pages.py`; what a reader sees (where the phone number sits) is read back
+from the PDF.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from dataclasses import replace
+
+import pypdfium2
+import pytest
+
+from conftest import REPO
+from handoutgen.build import HandoutRenderer
+from handoutgen.workspace import Workspace
+
+_spec = importlib.util.spec_from_file_location("bench_pages", REPO / "bench" / "pages.py")
+pages = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pages)
+
+HEADINGS = {"h1", "h2", "h3"}
+PT = 4 / 3  # CSS px per point
+
+
+@pytest.fixture(scope="module")
+def renderers():
+    workspace = Workspace(REPO)
+    return {paper: HandoutRenderer(workspace, None, paper) for paper in ("letter", "a4")}
+
+
+def page_blocks(document) -> list[list]:
+    """For every page, the boxes of headings, paragraphs, list items and glossary words on
+    it, in reading order (a box split over two pages appears on both)."""
+    result = []
+
+    def walk(box, found):
+        tag = getattr(box, "element_tag", None)
+        if tag in HEADINGS | {"p", "li"} or "word" in (box.element.get("class", "").split()
+                                                       if getattr(box, "element", None) is not None
+                                                       and tag == "div" else ()):
+            found.append(box)
+            return
+        for child in getattr(box, "children", ()):
+            if not (child.is_running() or child.is_absolutely_positioned()):
+                walk(child, found)
+
+    for page in document.pages:
+        found = []
+        walk(page._page_box.children[0], found)
+        result.append(found)
+    return result
+
+
+def first_of_several(box, parents: dict) -> bool:
+    """A list item or glossary word that opens a list of two or more, right under a heading."""
+    element = box.element
+    if element.tag not in ("li", "div"):
+        return False
+    parent = parents[element]
+    items = [child for child in parent if child.tag in ("li", "div")]
+    siblings = list(parents[parent])
+    position = siblings.index(parent)
+    before = siblings[position - 1] if position else None
+    return items[0] is element and len(items) > 1 and before is not None and before.tag in HEADINGS
+
+
+def assert_reads_well(document, name: str) -> None:
+    fills = pages.page_fills(document)
+    blocks = page_blocks(document)
+    root = document.pages[0]._page_box.children[0].element
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for number, (fill, following) in enumerate(zip(fills, fills[1:]), start=1):
+        assert not fill.wastes(following), (
+            f"{name} page {number} is {1 - fill.fill:.0%} empty although the next page's opening fits")
+        last = blocks[number - 1][-1]
+        assert last.element_tag not in HEADINGS, f"{name} page {number} ends with a heading"
+        assert not first_of_several(last, parents), f"{name} page {number} ends with a heading's first item alone"
+    for number, (here, there) in enumerate(zip(blocks, blocks[1:]), start=1):
+        split = {box.element for box in here if box.element_tag in ("li",)} & {box.element for box in there}
+        assert not split, f"{name}: a list item splits between pages {number} and {number + 1}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_samples_fit_their_page_budget_in_every_language(renderers, paper):
+    renderer = renderers[paper]
+    counts, needed = {}, {}
+    for file in renderer.workspace.handout_files():
+        document = pages.layout(renderer, file)
+        counts[file.id, file.language] = len(document.pages)
+        # Pages the content would take if it could be packed with no gap at all.
+        needed[file.id, file.language] = math.ceil(sum(page.fill for page in pages.page_fills(document)))
+        assert_reads_well(document, f"{file.id}.{file.language} on {paper}")
+    for (handout_id, language), count in counts.items():
+        # A translation takes no more pages than its English unless its text truly needs them.
+        assert count <= max(counts[handout_id, "en"], needed[handout_id, language]), (handout_id, language, count)
+    # The short sample is a 3-page handout in every language (4 before issue #10).
+    assert {count for (handout_id, _), count in counts.items() if handout_id == "retrograde-pyelography"} == {3}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_breaks_stay_good_wherever_the_text_falls(renderers, paper):
+    """Longer or shorter text moves every page break: shift the whole handout down a little
+    at a time (by repeating its first paragraph) and check each layout."""
+    renderer = renderers[paper]
+    workspace = renderer.workspace
+    for file in workspace.handout_files():
+        if file.language != "en":
+            continue
+        localized = workspace.load_handout(file)
+        handout = localized.handout
+        for copies in range(1, 5):
+            longer = handout.model_copy(update={"overview": handout.overview[:1] * copies + handout.overview})
+            document = pages.layout_localized(renderer, replace(localized, handout=longer))
+            assert_reads_well(document, f"{file.id} +{copies} paragraphs on {paper}")
+
+
+def test_about_this_handout_splits_instead_of_leaving_a_page_empty(renderers):
+    renderer = renderers["letter"]
+    file = next(f for f in renderer.workspace.handout_files() if f.id == "retrograde-pyelography" and f.language == "en")
+    localized = renderer.workspace.load_handout(file)
+    handout = localized.handout
+    many_sources = handout.model_copy(update={"sources": handout.sources * 12})
+    document = pages.layout_localized(renderer, replace(localized, handout=many_sources))
+    about = set(document.pages[0]._page_box.children[0].element.find(".//section[@id='about']").iter())
+    assert any(box.element in about for box in page_blocks(document)[-2]), \
+        "About this handout starts on the page before the last"
+    assert_reads_well(document, "retrograde-pyelography with 12x the sources")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", pages.catalog_languages())
+def test_footer_fits_two_lines_at_9pt_or_more(renderers, language):
+    renderer = renderers["a4"]  # the narrower paper
+    for file in renderer.workspace.handout_files():
+        if file.language != "en":
+            continue
+        document = pages.layout(renderer, file, interface_language=language)
+        assert pages.footer_lines(document) <= 2, (language, file.id)
+        footers = [box for box in document.pages[0]._page_box.children
+                   if getattr(box, "at_keyword", "").startswith("@bottom")]
+        assert footers and all(box.style["font_size"] >= 9 * PT - 0.01 for box in footers)
+
+
+def header_positions(path, text: str) -> list[tuple[float, float, float]]:
+    """(left, right, top) of every occurrence of ``text`` on page 1, in PDF points."""
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        page = document[0]
+        textpage = page.get_textpage()
+        found = []
+        searcher = textpage.search(text)
+        while (hit := searcher.get_next()) is not None:
+            start, count = hit
+            boxes = [textpage.get_charbox(index) for index in range(start, start + count)]
+            found.append((min(b[0] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)))
+        return found
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_header_puts_the_phone_at_the_far_end(cli, workspace, tmp_path, language):
+    out = tmp_path / "out"
+    result = cli("build", "retrograde-pyelography", "--lang", language, "--workspace", workspace, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    path = out / f"retrograde-pyelography.{language}.pdf"
+    width = 612  # US letter, points
+    phone = max(header_positions(path, "(555) 010-0142"), key=lambda found: found[2])  # the topmost: the header
+    clinic = max(header_positions(path, "Riverside Urology Clinic"), key=lambda found: found[2])
+    margin = 18 / 25.4 * 72
+    if language == "ar":  # mirrored: the phone at the left edge, the clinic name on the right
+        assert phone[0] < margin + 10 and clinic[0] > width / 2
+    else:
+        assert phone[1] > width - margin - 10 and clinic[1] < width / 2
