@@ -17,6 +17,20 @@ from handoutgen.cli import app
 REPO = Path(__file__).resolve().parent.parent
 
 
+# Every run of the suite sees the same date, whatever the clock says (see handoutgen.clock).
+FIXED_TODAY = "2026-11-22"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_real_home(tmp_path_factory):
+    """Caches (font coverage, fontconfig) go to a temp folder, never the real home; the date is fixed."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    patch.setenv("HANDOUTGEN_TODAY", FIXED_TODAY)
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A copy of the repository's sample workspace that a test may change freely."""

@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+# The date the checks run on, set for every test by conftest (HANDOUTGEN_TODAY).
+TODAY = dt.date(2026, 11, 22)
+
 GOOD = {
     "id": "demo",
     "language": "en",
     "title": "Kidney Stent Check",
     "summary": "This handout tells you about a short check of your kidney stent.",
     "version": "1.0",
-    "last_reviewed": dt.date.today().isoformat(),
+    "last_reviewed": TODAY.isoformat(),
     "reviewed_by": "Dr. Ada Example",
     "sources": [{"title": "Clinic protocol"}],
     "overview": ["A stent is a thin tube. It keeps urine flowing from your kidney to your bladder."],
@@ -180,12 +183,12 @@ def test_pemat_score_names_the_failed_items(cli, workspace):
 
 
 def test_review_dates_and_reviewer(cli, workspace):
-    old = (dt.date.today() - dt.timedelta(days=800)).isoformat()
+    old = (TODAY - dt.timedelta(days=800)).isoformat()
     write(workspace, with_(last_reviewed=old, reviewed_by=""))
     found = {f["message"].split(" ")[0]: f for f in findings(cli, workspace) if f["rule"] == "review"}
     assert found["last"]["severity"] == "warning" and "over 24 months ago" in found["last"]["message"]
     assert found["no"]["severity"] == "warning"
-    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    future = (TODAY + dt.timedelta(days=30)).isoformat()
     write(workspace, with_(last_reviewed=future))
     future_found = [f for f in findings(cli, workspace) if f["rule"] == "review"]
     assert future_found[0]["severity"] == "error" and "in the future" in future_found[0]["message"]

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from handoutgen import __version__
+from handoutgen import __version__, clock
 from handoutgen.errors import ErrorList, HandoutgenError, Location
 from handoutgen.workspace import Workspace
 
@@ -223,14 +223,12 @@ def check(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Check every handout, brand and config file, then the content: path:line: severity: message."""
-    import datetime as dt
-
     from handoutgen.content import ERROR, WARNING, Finding, check_workspace
 
     ws = open_workspace(workspace)
     errors = ws.collect_errors()
     broken = {e.location.path for e in errors if e.location.path is not None}
-    reports, more = check_workspace(ws, dt.date.today(), broken)
+    reports, more = check_workspace(ws, clock.today(), broken)
     flat = [e for error in [*errors, *more] for e in (error.errors if isinstance(error, ErrorList) else [error])]
     # A broken source is reported once, not again for each translation that needs it.
     unique = list({e.render(): e for e in flat}.values())
@@ -263,8 +261,6 @@ def report_readability(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Per-section reading level, words, longest sentence, and the PEMAT-style items passed."""
-    import datetime as dt
-
     from handoutgen.content import check_handout, load_jargon
     from handoutgen.readability import measure
     from handoutgen.translations import TRANSLATABLE
@@ -274,7 +270,7 @@ def report_readability(
     try:
         jargon_list = load_jargon(ws)
         files = ws.select([handout_id], lang)
-        reports = [check_handout(ws, file, jargon_list, dt.date.today()) for file in files]
+        reports = [check_handout(ws, file, jargon_list, clock.today()) for file in files]
     except HandoutgenError as error:
         raise fail(error, ws.root) from None
     for result in reports:
@@ -337,16 +333,18 @@ def list_handouts(
             if localized.translation is not None:
                 row.update(
                     translation=localized.status.state,
-                    translation_status=localized.translation.status,
-                    status=f"translation {localized.status.state}, {localized.translation.status}",
+                    translation_status=review_word(localized.status),
+                    status=f"translation {localized.status.state}, {review_word(localized.status)}",
                 )
         rows.append(row)
     if output_format is OutputFormat.json:
         out.print(json.dumps(rows, indent=2, ensure_ascii=False), markup=False)
     else:
         table = Table()
-        for column in ("id", "lang", "version", "last reviewed", "status"):
+        id_column(table, "id", [row["id"] for row in rows])
+        for column in ("lang", "version", "last reviewed"):
             table.add_column(column, no_wrap=True)
+        table.add_column("status", overflow="fold", min_width=10)
         for row in rows:
             table.add_row(row["id"], row["language"], row.get("version", ""),
                           row.get("last_reviewed", ""), row["status"])
@@ -364,6 +362,20 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which file's schema.
     out.print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False), markup=False)
 
 
+def id_column(table: Table, header: str, ids: list[str]) -> None:
+    """A column that never cuts an id: as wide as the longest one; other columns fold instead."""
+    table.add_column(header, no_wrap=True, min_width=max([len(header), *map(len, ids)]))
+
+
+def review_word(status) -> str:  # noqa: ANN001 - TranslationStatus
+    """'reviewed' only when every segment is reviewed (what the page says), else 'draft'."""
+    return "reviewed" if status.reviewed_by else "draft"
+
+
+def review_counts(status) -> str:  # noqa: ANN001 - TranslationStatus
+    return ", ".join(f"{count} {state}" for state, count in status.review.items() if count) or "—"
+
+
 i18n_app = typer.Typer(help="Translations: status, export to translators, import their work.", no_args_is_help=True)
 app.add_typer(i18n_app, name="i18n")
 
@@ -378,9 +390,11 @@ def i18n_status(
     lang: Annotated[Optional[list[str]], typer.Option("--lang", "-l", help="Only these languages (default: config `languages`, else all present).")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is stale, incomplete or missing.")] = False,
+    summary: Annotated[bool, typer.Option("--summary", help="One line per handout × language, nothing else.")] = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
-    """Each handout × language: current, stale (which segments, old vs new source), incomplete, missing."""
+    """Each handout × language: current, stale (which segments, old vs new source), incomplete, missing,
+    and how many segments are draft, translated, reviewed, approved."""
     from dataclasses import asdict
 
     from handoutgen.exchange import status_table
@@ -392,13 +406,21 @@ def i18n_status(
         raise fail(error, ws.root) from None
     if output_format is OutputFormat.json:
         out.print(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False), markup=False)
+    elif summary:
+        for row in rows:
+            out.print(f"{row.handout_id} {row.language}: {row.state} {row.translated}/{row.total}"
+                      f"{'; ' + review_counts(row) if row.review else ''}", markup=False)
     else:
         table = Table()
-        for column in ("handout", "lang", "state", "translated", "needs work"):
-            table.add_column(column, no_wrap=column != "needs work")
+        id_column(table, "handout", [row.handout_id for row in rows])
+        for column in ("lang", "state", "translated"):
+            table.add_column(column, no_wrap=True)
+        for column in ("review", "needs work"):
+            table.add_column(column, overflow="fold", min_width=10)
         for row in rows:
             needs = row.problems() if row.state != "missing" else "no translation file"
-            table.add_row(row.handout_id, row.language, row.state, f"{row.translated}/{row.total}", needs)
+            table.add_row(row.handout_id, row.language, row.state, f"{row.translated}/{row.total}",
+                          review_counts(row), needs)
         out.print(table)
         for row in rows:
             for change in row.stale:
@@ -442,6 +464,7 @@ def i18n_export(
 @i18n_app.command("import")
 def i18n_import(
     files: Annotated[list[Path], typer.Argument(help="Translated .po / .xlf files.")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed the units marked reviewed/approved (else the file's Last-Translator / XLIFF phase).")] = "",
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Merge translated PO or XLIFF files into handouts/<id>/<lang>.yaml (never drops existing work)."""
@@ -452,7 +475,7 @@ def i18n_import(
     refused = 0
     for path in files:
         try:
-            outcome, data = import_file(ws, path)
+            outcome, data = import_file(ws, path, reviewer)
         except HandoutgenError as error:
             report(error.errors if isinstance(error, ErrorList) else [error], ws.root)
             refused += 1

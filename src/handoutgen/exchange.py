@@ -24,10 +24,10 @@ import yaml
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, unescape
 
-from handoutgen import __version__
+from handoutgen import __version__, clock
 from handoutgen.errors import Location, SourceError, UsageError
 from handoutgen.load import MAX_YAML_BYTES, read_text
-from handoutgen.model import Handout, Translation
+from handoutgen.model import REVIEW_STATES, Handout, Translation
 from handoutgen.translations import (
     describe, fingerprint, not_a_translation, realigned, segments, status, with_segment,
 )
@@ -35,6 +35,9 @@ from handoutgen.workspace import HandoutFile, Workspace
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 UNCONFIRMED_STATES = {"new", "needs-translation", "needs-review-translation", "needs-adaptation", "needs-l10n"}
+# Review states beyond "translated": XLIFF 1.2 target states, and PO flags (gettext tools keep them).
+XLIFF_REVIEW_STATES = {"reviewed": "signed-off", "approved": "final"}
+PO_REVIEW_FLAGS = ("reviewed", "approved")
 
 
 @dataclass
@@ -45,6 +48,7 @@ class ExportUnit:
     note: str
     line: int
     stale_from: str = ""  # previous source text when the existing target is stale
+    state: str = "draft"  # review state of the existing target
 
 
 def _units(workspace: Workspace, source_file: HandoutFile, source: Handout,
@@ -59,7 +63,7 @@ def _units(workspace: Workspace, source_file: HandoutFile, source: Handout,
         path = tuple(int(p) - 1 if p.isdigit() else p for p in seg_id.split("."))
         units.append(ExportUnit(
             seg_id, text, done.text if done else "", describe(seg_id), loaded.line_of(path),
-            done.source if stale else "",
+            done.source if stale else "", done.state if done else "draft",
         ))
     return units
 
@@ -103,6 +107,8 @@ def _po(units: list[ExportUnit], obsolete: list[ExportUnit], handout_id: str, la
                   f"#: {reference}:{unit.line}"]
         if unit.stale_from:
             lines += ["#, fuzzy", f"#| msgctxt {po_string(unit.id)}", f"#| msgid {po_string(unit.stale_from)}"]
+        elif unit.target and unit.state in PO_REVIEW_FLAGS:
+            lines.append(f"#, {unit.state}")
         lines += _po_entry(unit)
     for unit in obsolete:
         lines += ["", *_po_entry(unit, "#~ ")]
@@ -122,7 +128,8 @@ def _xliff(units: list[ExportUnit], handout_id: str, source_language: str, langu
         ET.SubElement(tu, f"{{{XLIFF_NS}}}source").text = unit.source
         if unit.target and not unit.stale_from:
             tu.set("approved", "yes")  # otherwise translate-toolkit, Okapi and Weblate count it as fuzzy
-        state = "needs-review-translation" if unit.stale_from else ("translated" if unit.target else "new")
+        state = ("needs-review-translation" if unit.stale_from else
+                 XLIFF_REVIEW_STATES.get(unit.state, "translated") if unit.target else "new")
         ET.SubElement(tu, f"{{{XLIFF_NS}}}target", state=state).text = unit.target
         # from="developer": the notes translate-toolkit's xliff2po keeps as PO comments.
         ET.SubElement(tu, f"{{{XLIFF_NS}}}note", {"from": "developer"}).text = f"{unit.note} ({reference}:{unit.line})"
@@ -165,6 +172,9 @@ class Incoming:
     target: str
     confirmed: bool
     line: int | None = None
+    state: str = "translated"  # or "reviewed" / "approved"
+    by: str = ""  # who, as the file says (PO Last-Translator, XLIFF phase contact-name)
+    on: dt.date | None = None  # when (PO-Revision-Date, XLIFF phase date)
 
 
 @dataclass
@@ -223,9 +233,21 @@ def _read_po(path: Path) -> tuple[str, str, list[Incoming]]:
     messages = [m for m in catalog if m.id and isinstance(m.id, str)]
     notes = ["\n".join(m.auto_comments + m.user_comments) for m in messages]
     handout_id, language = _identity(path, header.get("X-Handoutgen-Original"), language, "\n".join(notes))
-    units = [Incoming(_segment_id(m.context, note), m.id, m.string or "", not m.fuzzy, m.lineno)
+    by = re.sub(r"\s*<[^>]*>\s*$", "", header.get("Last-Translator", "")).strip()
+    if by.upper().startswith("FULL NAME"):
+        by = ""  # gettext's template value
+    on = _date(header.get("PO-Revision-Date", ""))
+    units = [Incoming(_segment_id(m.context, note), m.id, m.string or "", not m.fuzzy, m.lineno,
+                      next((f for f in PO_REVIEW_FLAGS[::-1] if f in m.flags), "translated"), by, on)
              for m, note in zip(messages, notes)]
     return handout_id, language, units
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
 
 
 def _raw_header(text: str) -> list[str]:
@@ -251,6 +273,8 @@ def _read_xliff(path: Path) -> tuple[str, str, list[Incoming]]:
     if namespace not in XLIFF_NAMESPACES or root.tag != f"{{{namespace}}}xliff" or file_el is None:
         raise SourceError("not an XLIFF 1.2 (or 1.1) file", Location(path))
     original = file_el.get("original", "")
+    phases = {p.get("phase-name"): p for p in file_el.iterfind("x:header/x:phase-group/x:phase", ns)}
+    review_states = {xliff: ours for ours, xliff in XLIFF_REVIEW_STATES.items()}
     units, all_notes = [], []
     for tu in file_el.iterfind(".//x:trans-unit", ns):
         source_el, target_el = tu.find("x:source", ns), tu.find("x:target", ns)
@@ -264,8 +288,12 @@ def _read_xliff(path: Path) -> tuple[str, str, list[Incoming]]:
         confirmed = state not in UNCONFIRMED_STATES and tu.get("approved") != "no"
         notes = "\n".join("".join(n.itertext()) for n in tu.iterfind("x:note", ns))
         all_notes.append(notes)
+        phase_name = target_el.get("phase-name") if target_el is not None else None
+        phase = phases.get(phase_name) if phase_name else next(iter(phases.values()), None)
         units.append(Incoming(_segment_id(None, notes) or tu.get("resname") or tu.get("id", ""),
-                              source, target, confirmed))
+                              source, target, confirmed, None, review_states.get(state, "translated"),
+                              phase.get("contact-name", "") if phase is not None else "",
+                              _date(phase.get("date", "")) if phase is not None else None))
     handout_id, language = _identity(path, original, file_el.get("target-language"), "\n".join(all_notes))
     return handout_id, language, units
 
@@ -275,15 +303,21 @@ def dump_translation(translation: Translation, order: list[str]) -> bytes:
     data = translation.model_dump(mode="json", exclude={"segments"})
     ordered = [i for i in order if i in translation.segments]
     ordered += [i for i in translation.segments if i not in ordered]
-    data["segments"] = {i: translation.segments[i].model_dump(mode="json") for i in ordered}
+    data["segments"] = {i: translation.segments[i].model_dump(mode="json", exclude_defaults=True) for i in ordered}
     header = ("# Managed by `handoutgen i18n import`: each segment keeps the source text it translates\n"
               "# and its fingerprint, so `handoutgen i18n status` can tell when the source changed.\n")
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
     return (header + body).encode("utf-8")
 
 
-def import_file(workspace: Workspace, path: Path) -> tuple[ImportReport, bytes | None]:
-    """Merge ``path`` into its translation; return the report and the new YAML (None if unchanged)."""
+def import_file(workspace: Workspace, path: Path, reviewer: str = "",
+                today: dt.date | None = None) -> tuple[ImportReport, bytes | None]:
+    """Merge ``path`` into its translation; return the report and the new YAML (None if unchanged).
+
+    A unit marked reviewed or approved (XLIFF signed-off / final, PO flag) records who and
+    when: ``reviewer`` (i18n import --reviewer), else the name the file gives; the file's date,
+    else ``today``. Such a mark without any name is refused: a review needs a reviewer.
+    """
     if not path.is_file():
         raise UsageError(f"{path} not found")
     suffix = path.suffix.lower()
@@ -322,12 +356,23 @@ def import_file(workspace: Workspace, path: Path) -> tuple[ImportReport, bytes |
         elif " ".join(target.split()).casefold() in english_texts and len(target.split()) > 1:
             # A single word may be spelled alike (Sepsis, Hematuria); a phrase is untranslated text.
             report.refused.append(SourceError("the translation is source-language text", where))
+        elif unit.state in PO_REVIEW_FLAGS and not (reviewer or unit.by):
+            report.refused.append(SourceError(
+                f"marked {unit.state}, but the file names no reviewer: set Last-Translator (PO) or a "
+                "phase contact-name (XLIFF), or import with --reviewer NAME", where))
         else:
             existing = translation.segments.get(unit.id)
-            if existing and existing.text == target and existing.fingerprint == fingerprint(current[unit.id]):
-                report.unchanged += 1
+            same = (existing is not None and existing.text == target
+                    and existing.fingerprint == fingerprint(current[unit.id]))
+            if same and (unit.state not in PO_REVIEW_FLAGS
+                         or REVIEW_STATES.index(unit.state) <= REVIEW_STATES.index(existing.state)):
+                report.unchanged += 1  # the same text: only a review mark moves it on, nothing demotes it
                 continue
-            translation = with_segment(translation, unit.id, current[unit.id], target)
+            if unit.state in PO_REVIEW_FLAGS:
+                translation = with_segment(translation, unit.id, current[unit.id], target, unit.state,
+                                           reviewer or unit.by, unit.on or today or clock.today())
+            else:
+                translation = with_segment(translation, unit.id, current[unit.id], target)
             report.updated.append(unit.id)
     if not report.updated:
         return report, None

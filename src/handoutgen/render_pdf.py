@@ -13,6 +13,7 @@ import io
 import logging
 import mimetypes
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -24,12 +25,20 @@ PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": b"handoutgen", "unco
 
 
 class _WarningCollector(logging.Handler):
+    """Collects the warnings of one render: only those logged by the thread doing it.
+
+    The ``weasyprint`` logger is process-wide; in a threaded server another request's
+    warning (which may quote its text) must neither fail this render nor appear in it.
+    """
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
 
 
 @contextmanager
@@ -94,6 +103,7 @@ class PdfRenderer:
         self.font_config = FontConfiguration()
         self._stylesheets: dict[str, object] = {}
         self._page_css: dict[str, object] = {}
+        self._blank_pages: dict[tuple[str, str], bytes] = {}
 
     def stylesheet(self, name: str):  # noqa: ANN201 - weasyprint.CSS
         """``styles/<name>``, parsed once."""
@@ -146,6 +156,24 @@ class PdfRenderer:
             html = HTML(string=document.html, base_url=document.base_url, url_fetcher=self.fetcher)
             data = html.write_pdf(stylesheets=stylesheets, font_config=self.font_config, **PDF_OPTIONS)
         return finish_tags(data)
+
+
+    def blank_page(self, language: str, paper: str, workspace_root: Path, templates_dir: Path) -> bytes:
+        """The duplex filler page in ``language``, its notice an artifact; rendered once per (language, paper)."""
+        import pikepdf
+
+        from handoutgen.pdf_tags import artifact_only
+        from handoutgen.render_html import BLANK_TEMPLATE, render_blank_html
+
+        key = (language, paper)
+        if key not in self._blank_pages:
+            document = render_blank_html(language, paper, workspace_root, templates_dir)  # type: ignore[arg-type]
+            with pikepdf.open(io.BytesIO(self.render(document, source=templates_dir / BLANK_TEMPLATE))) as pdf:
+                artifact_only(pdf)
+                buffer = io.BytesIO()
+                pdf.save(buffer, deterministic_id=True)
+                self._blank_pages[key] = buffer.getvalue()
+        return self._blank_pages[key]
 
 
 def finish_tags(data: bytes) -> bytes:
