@@ -20,7 +20,7 @@ import pikepdf
 import pytest
 from pdfua import validate
 
-from conftest import REPO, pdf_text, run_cli
+from conftest import REPO, pdf_pages_text, pdf_text, run_cli
 from handoutgen.assemble import assemble_packet
 from handoutgen.workspace import Workspace
 
@@ -162,11 +162,20 @@ def test_each_part_has_its_own_element_and_language(files):
             assert "Retrograde Pyelography" in str(parts[1].T) or language == "ar"
 
 
-def test_duplex_blank_pages_carry_no_content_tags(files):
-    with pikepdf.open(files["packet"]) as pdf:
-        blanks = [page for page in pdf.pages if not drawn_marked_content(page)]
-        assert blanks, "a two-handout duplex packet has at least one blank back"
-        assert all("/StructParents" not in page.obj for page in blanks)
+@pytest.mark.parametrize("kind, notice", [
+    ("packet", "This page is intentionally blank"),
+    ("arabic packet", "تُركت هذه الصفحة فارغة عمدًا"),
+])
+def test_duplex_backs_say_they_are_blank_as_an_artifact(files, kind, notice):
+    pages_text = pdf_pages_text(files[kind])
+    with pikepdf.open(files[kind]) as pdf:
+        backs = [number for number, page in enumerate(pdf.pages) if not drawn_marked_content(page)]
+        assert backs, "a two-handout duplex packet has at least one blank back"
+        for number in backs:
+            page = pdf.pages[number]
+            assert "/StructParents" not in page.obj
+            assert _artifact_text_operators(page) >= 1
+            assert " ".join(pages_text[number].split()) == notice
 
 
 def test_different_font_subsets_never_share_a_name(files):

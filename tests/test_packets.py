@@ -207,7 +207,8 @@ def test_duplex_starts_every_handout_on_a_right_hand_page(cli, workspace, tmp_pa
     # cover(1) + blank, retrograde(3) + blank, nephrostomy(5) + blank
     assert len(pages) == 12
     assert "Page 1 of 3" in pages[2] and "Page 1 of 5" in pages[6]
-    assert pages[1] == "" and pages[5] == "" and pages[11] == ""
+    # the backs say so, in the patient's language (#10), so no one thinks a page is missing
+    assert pages[1] == pages[5] == pages[11] == "This page is intentionally blank"
 
 
 def test_fallback_language_notes_it_on_the_cover(cli, workspace, tmp_path):

@@ -9,6 +9,7 @@ bytes, which is what makes ``--resume`` checkable.
 from __future__ import annotations
 
 import io
+from contextlib import ExitStack
 from pathlib import Path
 
 import pikepdf
@@ -22,23 +23,28 @@ INPUT_HASH_KEY = "/HandoutgenInputs"
 
 
 def assemble_packet(
-    cover_pdf: bytes, handouts: list[pikepdf.Pdf], duplex: bool, input_hash: str
+    cover_pdf: bytes, handouts: list[pikepdf.Pdf], duplex: bool, input_hash: str,
+    blank_page: bytes | None = None,
 ) -> tuple[bytes, int]:
     """Cover + handouts → (PDF bytes, page count). With duplex every part starts on a right-hand page.
 
-    The packet keeps every part's tags in one structure tree (see pdf_tags.merge).
+    The packet keeps every part's tags in one structure tree (see pdf_tags.merge). A duplex
+    back is ``blank_page`` (one page saying it is blank on purpose), or else an empty page.
     """
-    with pikepdf.open(io.BytesIO(cover_pdf)) as cover, pikepdf.new() as packet:
+    with pikepdf.open(io.BytesIO(cover_pdf)) as cover, pikepdf.new() as packet, ExitStack() as stack:
+        filler = None
+        if blank_page is not None:
+            filler = Part(stack.enter_context(pikepdf.open(io.BytesIO(blank_page))), blank=True)
         parts: list[Part | None] = [Part(cover)]
         pages = len(cover.pages)
         for handout in handouts:
             if duplex and pages % 2:
-                parts.append(None)  # a blank back, so the handout starts on a right-hand page
+                parts.append(filler)  # a blank back, so the handout starts on a right-hand page
                 pages += 1
             parts.append(Part(handout))
             pages += len(handout.pages)
         if duplex and pages % 2:
-            parts.append(None)  # so the next packet of a combined print starts on the right
+            parts.append(filler)  # so the next packet of a combined print starts on the right
         merge(packet, parts, PACKET_TITLE)
         packet.docinfo[INPUT_HASH_KEY] = input_hash
         buffer = io.BytesIO()

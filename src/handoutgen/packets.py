@@ -157,7 +157,9 @@ class PacketWorker:
             )
             cover = self.pdf.render(document, source=self.roster_path)
             handouts = [self._handout(key) for key in task.handouts]
-            data, pages = assemble_packet(cover, handouts, self.duplex, "")
+            blank = (self.pdf.blank_page(task.row.language, self.paper, self.workspace.root,
+                                         self.workspace.templates_dir) if self.duplex else None)
+            data, pages = assemble_packet(cover, handouts, self.duplex, "", blank_page=blank)
         except HandoutgenError as error:
             return RenderError(redact(error.message), where)
         except (OSError, pikepdf.PdfError) as error:  # e.g. the batch's cached handout PDF was removed

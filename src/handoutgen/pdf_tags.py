@@ -188,6 +188,24 @@ def _scope_table_headers(tree: pikepdf.Object) -> None:
                 cell.A = Array([existing, table_attributes])
 
 
+def artifact_only(pdf: pikepdf.Pdf) -> None:
+    """Every piece of marked content becomes a pagination artifact; the tags go.
+
+    For the duplex filler page: its notice helps a reader of the paper, not of the text.
+    """
+    for page in pdf.pages:
+        operations = pikepdf.parse_content_stream(page)
+        for index, (operands, operator) in enumerate(operations):
+            if str(operator) == "BDC" and isinstance(operands[1], Dictionary) and "/MCID" in operands[1]:
+                operations[index] = pikepdf.ContentStreamInstruction(
+                    [Name.Artifact, _PAGINATION_ARTIFACT], pikepdf.Operator("BDC"))
+        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(operations))
+        if "/StructParents" in page.obj:
+            del page.obj.StructParents
+    if "/StructTreeRoot" in pdf.Root:
+        del pdf.Root.StructTreeRoot
+
+
 def _adopt_as_first(tree: pikepdf.Object, element: Dictionary) -> None:
     """Put ``element`` first in the document's first grouping element (before the title)."""
     parent = tree
@@ -368,16 +386,20 @@ def _logical_text(visual: list[str]) -> str:
 
 @dataclass
 class Part:
-    """One tagged file to append: its pages, and its title for the part's structure element."""
+    """One tagged file to append: its pages, and its title for the part's structure element.
+
+    A ``blank`` part is a duplex filler (see artifact_only): its pages join without tags.
+    """
 
     pdf: pikepdf.Pdf
     title: str | None = None
+    blank: bool = False
 
 
 def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: str | None = None) -> None:
     """Append ``parts`` to the empty ``target`` with ONE structure tree.
 
-    A None part is one blank page (a duplex filler); it carries no tags. Every other part's
+    A None part is one empty page; a blank part joins without tags (duplex fillers). Every other part's
     tree goes under its own /Part element with the part's /Lang and /T; ParentTree keys and
     the pages' /StructParents are renumbered so they never collide.
     """
@@ -399,6 +421,9 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
         first = len(target.pages)
         target.pages.extend(source.pages)
         pages = list(target.pages)[first:]
+        if part.blank:
+            conformant = conformant and not any(marked_content_ids(page) for page in pages)
+            continue
         conformant = conformant and claims_pdfua(source)
         part_language = str(source.Root.get("/Lang", "")) or None
         languages.append(part_language)

@@ -7,6 +7,7 @@ corrupt CSS strings), so every text placed in it goes through ``css_string``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -27,6 +28,8 @@ HANDOUT_STYLESHEETS = ("fonts/fonts.css", "handout.css")
 COVER_TEMPLATE = "cover.html.j2"
 COVER_PAGE_CSS_TEMPLATE = "cover-page.css.j2"
 COVER_STYLESHEETS = ("fonts/fonts.css", "cover.css")
+BLANK_TEMPLATE = "blank.html.j2"
+BLANK_PAGE_CSS_TEMPLATE = "blank-page.css.j2"
 PAGE_SIZES: dict[str, str] = {"letter": "letter", "a4": "A4"}
 
 
@@ -134,6 +137,10 @@ def render_handout_html(
         "translation": translation,
         "out_of_date": bool(localized.stale),  # previous translations printed (--allow-stale)
         "draft": localized.draft and bool(localized.untranslated),
+        # "Translation reviewed by … on …" only when every segment is reviewed (else the draft badge)
+        "translation_reviewers": localized.status.reviewed_by if localized.status else [],
+        "translation_reviewed_on": (dt.date.fromisoformat(localized.status.reviewed_on)
+                                    if localized.status and localized.status.reviewed_on else None),
         "source_language_name": (
             _locale(translation.source_language).get_display_name(_locale(handout.language))
             if translation else ""
@@ -188,3 +195,10 @@ def render_cover_html(
     }
     html, page_css = _render(templates_dir, row.language, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
     return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", COVER_STYLESHEETS, page_css_shared=True)
+
+
+def render_blank_html(language: str, paper: PaperSize, workspace_root: Path, templates_dir: Path) -> HtmlDocument:
+    """The duplex filler page: "This page is intentionally blank" in ``language``."""
+    context = {"language": language, "direction": text_direction(language), "page_size": PAGE_SIZES[paper]}
+    html, page_css = _render(templates_dir, language, (BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE), context)
+    return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", ("fonts/fonts.css",), page_css_shared=True)
