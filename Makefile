@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench clean i18n-extract i18n-update i18n-compile
+.PHONY: setup demo test test-fast bench fuzz clean i18n-extract i18n-update i18n-compile
 
 # System libraries (scripts/install-system-deps.sh), then a virtualenv with the package
 # and its test extras. Redone when pyproject.toml changes.
@@ -25,6 +25,11 @@ test: setup
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
+
+# A longer, random fuzzing campaign than CI's (tests/test_fuzz.py); raise the number for more.
+FUZZ_EXAMPLES ?= 3000
+fuzz: setup
+	HANDOUTGEN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider
 
 bench: setup
 	$(BIN)/python bench/render.py

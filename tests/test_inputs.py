@@ -85,6 +85,22 @@ def test_oversized_file_is_refused_before_parsing(tmp_path):
     assert "over the 524288-byte limit" in message
 
 
+@pytest.mark.parametrize("text, problem", [
+    ("a: " + "[" * 1500, "nesting deeper than"),
+    ("a: !!str x", "tags such as '!!str'"),
+    ("a: 2026-02-30", "is not a real date"),
+    ("a: &x 1", "anchors and aliases"),
+])
+def test_the_pure_python_parser_refuses_the_same(tmp_path, monkeypatch, text, problem):
+    """Without libyaml, PyYAML's own parser is used: the same limits hold."""
+    import yaml
+
+    import handoutgen.load
+
+    monkeypatch.setattr(handoutgen.load, "_Loader", yaml.SafeLoader)
+    assert problem in load_error(tmp_path, text)
+
+
 # --- tags, anchors, documents ---------------------------------------------------------------
 
 @pytest.mark.parametrize("value, shown", [
