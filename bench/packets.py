@@ -37,7 +37,7 @@ from handoutgen.packets import PacketOptions, make_packets
 from handoutgen.render_html import EnclosedHandout, HtmlDocument, render_cover_html, render_handout_html
 from handoutgen.roster import load_roster
 from handoutgen.render_pdf import PdfRenderer
-from handoutgen.workspace import RENDER_ROOTS, Workspace
+from handoutgen.workspace import Workspace
 from handoutgen.write import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def _documents(row):  # noqa: ANN001, ANN202
     files = [f for f in workspace.handout_files() if f.id in row.handouts and f.language == "en"]
     handouts = [workspace.load_handout(f).handout for f in files]
     enclosed = [EnclosedHandout(h.title, "en", False) for h in handouts]
-    cover = render_cover_html(row, enclosed, _naive.brand, _naive.paper, workspace.root, workspace.templates_dir)
+    cover = render_cover_html(row, enclosed, _naive.brand, _naive.paper, workspace.root, workspace.template_path)
     return files, cover
 
 
@@ -81,10 +81,10 @@ def _naive_whole_packet(job: tuple) -> None:
     files, cover = _documents(row)
     parts = [cover.html] + [
         render_handout_html(workspace.load_handout(f), _naive.brand, _naive.paper, workspace.root,
-                            workspace.templates_dir).html for f in files
+                            workspace.template_path).html for f in files
     ]
     first_handout_page_css = render_handout_html(
-        workspace.load_handout(files[0]), _naive.brand, _naive.paper, workspace.root, workspace.templates_dir
+        workspace.load_handout(files[0]), _naive.brand, _naive.paper, workspace.root, workspace.template_path
     ).page_css
     # Section ids repeat from handout to handout; one document needs them unique.
     bodies = "".join(
@@ -95,7 +95,7 @@ def _naive_whole_packet(job: tuple) -> None:
     html = cover.html.split("<body>", 1)[0] + "<body>" + bodies + "</body></html>"
     document = HtmlDocument(html, first_handout_page_css, cover.base_url,
                             ("fonts/fonts.css", "handout.css", "cover.css"))
-    fresh = PdfRenderer(workspace.styles_dir, [workspace.root / name for name in RENDER_ROOTS])
+    fresh = PdfRenderer(workspace.style_path, workspace.render_roots)
     write_atomic(out / f"{row.patient_id}.pdf", fresh.render(document, source=workspace.root))
 
 

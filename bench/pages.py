@@ -57,7 +57,7 @@ def layout_localized(renderer: HandoutRenderer, localized: Localized):  # noqa: 
 
     workspace = renderer.workspace
     document = render_handout_html(localized, renderer.brand, renderer.paper, workspace.root,
-                                   workspace.templates_dir)
+                                   workspace.template_path)
     pdf = renderer.pdf
     stylesheets = [pdf.stylesheet(name) for name in document.stylesheets]
     stylesheets.append(CSS(string=document.page_css, base_url=document.base_url,

@@ -149,7 +149,7 @@ def test_draft_marks_every_page_and_every_english_fallback(cli, workspace, tmp_p
 
     ws = Workspace(workspace)
     localized = ws.load_handout(ws.select([RETRO], ["es"])[0], draft=True)
-    html = render_handout_html(localized, ws.load_brand(), "letter", ws.root, ws.templates_dir).html
+    html = render_handout_html(localized, ws.load_brand(), "letter", ws.root, ws.template_path).html
     fallbacks = re.findall(r'<span class="english-fallback" lang="en" dir="ltr">(.*?)</span></li>', html)
     assert len(fallbacks) == 2 and OLD_SENTENCE in fallbacks[0]
 

@@ -19,7 +19,7 @@ from handoutgen.model import PaperSize
 from handoutgen.render_html import render_handout_html
 from handoutgen.parallel import exit_with_parent
 from handoutgen.render_pdf import PdfRenderer
-from handoutgen.workspace import RENDER_ROOTS, HandoutFile, Workspace
+from handoutgen.workspace import HandoutFile, Workspace
 from handoutgen.write import write_atomic
 
 
@@ -53,13 +53,13 @@ class HandoutRenderer:
         self.brand = workspace.load_brand(brand)
         self.paper: PaperSize = paper or workspace.config.paper
         self.pdf = PdfRenderer(
-            workspace.styles_dir, [workspace.root / name for name in RENDER_ROOTS]
+            workspace.style_path, workspace.render_roots
         )
 
     def render(self, file: HandoutFile) -> Rendered:
         localized = self.workspace.load_handout(file, self.allow_stale, self.draft, self.offer)
         document = render_handout_html(
-            localized, self.brand, self.paper, self.workspace.root, self.workspace.templates_dir
+            localized, self.brand, self.paper, self.workspace.root, self.workspace.template_path
         )
         pdf = self.pdf.render(document, source=file.path)
         warning = ""

@@ -19,6 +19,7 @@ from pathlib import Path
 from handoutgen.errors import HandoutgenError, Location, SourceError, terminal_safe
 from handoutgen.load import Loaded, load_yaml
 from handoutgen.model import CheckSettings, Handout, JargonList, JargonTerm
+from handoutgen.resources import defaults
 from handoutgen.readability import Readability, base_language, measure, sentences, words
 from handoutgen.translations import TRANSLATABLE, not_a_translation, segments
 from handoutgen.validate import validate
@@ -489,7 +490,8 @@ def load_jargon(workspace: Workspace) -> JargonList | None:
     if path.is_file() and path.is_relative_to(workspace.root):
         return validate(load_yaml(path), JargonList)
     if "jargon_file" not in checks.model_fields_set:
-        return None
+        packaged = defaults().jargon  # the list that ships with handoutgen
+        return validate(load_yaml(packaged), JargonList) if packaged.is_file() else None
     # Named in the config: a typo must not silently switch the jargon check off.
     config = workspace.loaded(workspace.root / CONFIG_FILE)
     problem = "is outside the workspace" if not path.is_relative_to(workspace.root) else "not found"

@@ -103,8 +103,8 @@ class FontStack:
         return [c for c in dict.fromkeys(text) if ord(c) in todo]
 
 
-def font_stack(styles_dir: Path) -> FontStack:
-    css_path = styles_dir / FONTS_CSS
+def font_stack(css_path: Path) -> FontStack:
+    """The font stack ``fonts.css`` (``css_path``) declares, with each family's font files."""
     css = css_path.read_text(encoding="utf-8") if css_path.is_file() else ""
     files: dict[str, list[Path]] = {}
     for face in _FACE.finditer(css):

@@ -47,7 +47,7 @@ from handoutgen.render_html import (
 )
 from handoutgen.render_pdf import PdfRenderer
 from handoutgen.roster import Roster
-from handoutgen.workspace import RENDER_ROOTS, HandoutFile, Workspace
+from handoutgen.workspace import HandoutFile, Workspace
 from handoutgen.write import (
     FATAL_WRITE_ERRORS, OutputError, ensure_private_dir, output_error, private_temp_dir,
     remove_stale_temp_files, write_atomic,
@@ -140,7 +140,7 @@ class PacketWorker:
         self.duplex = duplex
         self.handout_pdfs = handout_pdfs
         self.roster_path = roster_path
-        self.pdf = PdfRenderer(self.workspace.styles_dir, [root / name for name in RENDER_ROOTS])
+        self.pdf = PdfRenderer(self.workspace.style_path, self.workspace.render_roots)
         self._opened: dict[HandoutKey, pikepdf.Pdf] = {}
 
     def _handout(self, key: HandoutKey) -> pikepdf.Pdf:
@@ -153,12 +153,12 @@ class PacketWorker:
         try:
             document = render_cover_html(
                 task.row, list(task.enclosed), self.brand, self.paper,
-                self.workspace.root, self.workspace.templates_dir,
+                self.workspace.root, self.workspace.template_path,
             )
             cover = self.pdf.render(document, source=self.roster_path)
             handouts = [self._handout(key) for key in task.handouts]
             blank = (self.pdf.blank_page(task.row.language, self.paper, self.workspace.root,
-                                         self.workspace.templates_dir) if self.duplex else None)
+                                         self.workspace.template_path) if self.duplex else None)
             data, pages = assemble_packet(cover, handouts, self.duplex, "", blank_page=blank)
         except HandoutgenError as error:
             return RenderError(redact(error.message), where)
@@ -218,9 +218,10 @@ def _digest_files(paths: list[Path]) -> str:
 
 def _cover_sources_hash(workspace: Workspace, brand_folder: Path) -> str:
     """Everything a cover is drawn from but the row: templates, styles, fonts, brand."""
-    paths = [workspace.templates_dir / COVER_TEMPLATE, workspace.templates_dir / COVER_PAGE_CSS_TEMPLATE]
-    paths += [workspace.styles_dir / name for name in COVER_STYLESHEETS]
-    paths += sorted(p for p in (workspace.styles_dir / "fonts").iterdir() if p.is_file())
+    paths = [workspace.find_template(COVER_TEMPLATE), workspace.find_template(COVER_PAGE_CSS_TEMPLATE)]
+    paths += [workspace.find_style(name) for name in COVER_STYLESHEETS]
+    fonts = workspace.find_style("fonts/fonts.css").parent
+    paths += sorted(p for p in fonts.iterdir() if p.is_file())
     paths += sorted(p for p in brand_folder.iterdir() if p.is_file())
     return _digest_files(paths)
 

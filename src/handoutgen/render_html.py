@@ -85,10 +85,10 @@ def text_direction(language: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def environment(templates_dir: Path, language: str = "en") -> jinja2.Environment:
-    """A Jinja environment whose gettext speaks ``language`` (one per language, cached)."""
+def environment(templates: tuple[Path, ...], language: str = "en") -> jinja2.Environment:
+    """A Jinja environment over the template search path whose gettext speaks ``language`` (cached)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
+        loader=jinja2.FileSystemLoader(list(templates)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -102,20 +102,20 @@ def environment(templates_dir: Path, language: str = "en") -> jinja2.Environment
     return env
 
 
-def _render(templates_dir: Path, language: str, names: tuple[str, str], context: dict) -> tuple[str, str]:
-    env = environment(templates_dir, language)
+def _render(templates: tuple[Path, ...], language: str, names: tuple[str, str], context: dict) -> tuple[str, str]:
+    env = environment(templates, language)
     try:
         return tuple(env.get_template(name).render(context) for name in names)  # type: ignore[return-value]
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(
             f"template syntax: {error.message}",
-            Location(Path(error.filename or templates_dir), error.lineno),
+            Location(Path(error.filename or templates[0]), error.lineno),
         ) from None
     except jinja2.TemplateNotFound as error:
-        raise RenderError(f"template '{error.name}' not found", Location(templates_dir)) from None
+        raise RenderError(f"template '{error.name}' not found", Location(templates[0])) from None
     except jinja2.UndefinedError as error:
         raise RenderError(
-            f"template uses an undefined value: {error.message}", Location(templates_dir)
+            f"template uses an undefined value: {error.message}", Location(templates[0])
         ) from None
 
 
@@ -127,7 +127,7 @@ def _brand_context(brand: BrandInfo, paper: PaperSize, workspace_root: Path) -> 
 
 
 def render_handout_html(
-    localized: Localized, brand: BrandInfo, paper: PaperSize, workspace_root: Path, templates_dir: Path
+    localized: Localized, brand: BrandInfo, paper: PaperSize, workspace_root: Path, templates: tuple[Path, ...]
 ) -> HtmlDocument:
     handout = localized.handout
     translation = localized.translation
@@ -148,7 +148,7 @@ def render_handout_html(
         "direction": text_direction(handout.language),
         "long_date": partial(long_date, language=handout.language),
     }
-    html, page_css = _render(templates_dir, handout.language, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
+    html, page_css = _render(templates, handout.language, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
     return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", HANDOUT_STYLESHEETS)
 
 
@@ -176,7 +176,7 @@ def render_cover_html(
     brand: BrandInfo,
     paper: PaperSize,
     workspace_root: Path,
-    templates_dir: Path,
+    templates: tuple[Path, ...],
 ) -> HtmlDocument:
     """The cover letter of one patient's packet. Patient fields go into the context only."""
     locale = _locale(row.language)
@@ -193,12 +193,12 @@ def render_cover_html(
         "enclosed": enclosed,
         "fallback_titles": [item.title for item in enclosed if item.fell_back],
     }
-    html, page_css = _render(templates_dir, row.language, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
+    html, page_css = _render(templates, row.language, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
     return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", COVER_STYLESHEETS, page_css_shared=True)
 
 
-def render_blank_html(language: str, paper: PaperSize, workspace_root: Path, templates_dir: Path) -> HtmlDocument:
+def render_blank_html(language: str, paper: PaperSize, workspace_root: Path, templates: tuple[Path, ...]) -> HtmlDocument:
     """The duplex filler page: "This page is intentionally blank" in ``language``."""
     context = {"language": language, "direction": text_direction(language), "page_size": PAGE_SIZES[paper]}
-    html, page_css = _render(templates_dir, language, (BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE), context)
+    html, page_css = _render(templates, language, (BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE), context)
     return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", ("fonts/fonts.css",), page_css_shared=True)

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from handoutgen.errors import Location, RenderError
 from handoutgen.render_html import HtmlDocument
+from handoutgen.resources import find
 
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": b"handoutgen", "uncompressed_pdf": False}
 
@@ -95,10 +96,10 @@ def _make_fetcher_class():
 class PdfRenderer:
     """Keeps one font configuration and every parsed stylesheet for many renders."""
 
-    def __init__(self, styles_dir: Path, allowed_roots: list[Path]):
+    def __init__(self, style_path: tuple[Path, ...], allowed_roots: list[Path]):
         from weasyprint.text.fonts import FontConfiguration
 
-        self.styles_dir = styles_dir
+        self.style_path = style_path  # the workspace's styles/, then the packaged defaults
         self.fetcher = _make_fetcher_class()(allowed_roots)
         self.font_config = FontConfiguration()
         self._stylesheets: dict[str, object] = {}
@@ -106,11 +107,11 @@ class PdfRenderer:
         self._blank_pages: dict[tuple[str, str], bytes] = {}
 
     def stylesheet(self, name: str):  # noqa: ANN201 - weasyprint.CSS
-        """``styles/<name>``, parsed once."""
+        """``styles/<name>`` (the workspace's, else the default), parsed once."""
         from weasyprint import CSS
 
         if name not in self._stylesheets:
-            path = self.styles_dir / name
+            path = find(self.style_path, name)
             if not path.is_file():
                 raise RenderError("stylesheet is missing", Location(path))
             with self._guard(path, source_is_css=True):
@@ -158,7 +159,7 @@ class PdfRenderer:
         return finish_tags(data)
 
 
-    def blank_page(self, language: str, paper: str, workspace_root: Path, templates_dir: Path) -> bytes:
+    def blank_page(self, language: str, paper: str, workspace_root: Path, templates: tuple[Path, ...]) -> bytes:
         """The duplex filler page in ``language``, its notice an artifact; rendered once per (language, paper)."""
         import pikepdf
 
@@ -167,8 +168,8 @@ class PdfRenderer:
 
         key = (language, paper)
         if key not in self._blank_pages:
-            document = render_blank_html(language, paper, workspace_root, templates_dir)  # type: ignore[arg-type]
-            with pikepdf.open(io.BytesIO(self.render(document, source=templates_dir / BLANK_TEMPLATE))) as pdf:
+            document = render_blank_html(language, paper, workspace_root, templates)  # type: ignore[arg-type]
+            with pikepdf.open(io.BytesIO(self.render(document, source=find(templates, BLANK_TEMPLATE)))) as pdf:
                 artifact_only(pdf)
                 buffer = io.BytesIO()
                 pdf.save(buffer, deterministic_id=True)

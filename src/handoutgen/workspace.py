@@ -12,6 +12,7 @@ from pathlib import Path
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
 from handoutgen.load import Loaded, load_yaml
 from handoutgen.logo import logo_problem
+from handoutgen.resources import defaults, find, search_path
 from handoutgen.model import Brand, Handout, Translation, WorkspaceConfig
 from handoutgen.translations import TranslationStatus, fingerprint, localize, status
 from handoutgen.validate import validate
@@ -74,12 +75,30 @@ class Workspace:
         return self.root / "handouts"
 
     @property
-    def templates_dir(self) -> Path:
-        return self.root / "templates"
+    def styles_dir(self) -> Path:
+        """The workspace's own styles folder (brands live only here)."""
+        return self.root / "styles"
+
+    @cached_property
+    def template_path(self) -> tuple[Path, ...]:
+        """Where templates are looked up: the workspace's templates/, then the packaged defaults."""
+        return search_path(self.root / "templates", defaults().templates)
+
+    @cached_property
+    def style_path(self) -> tuple[Path, ...]:
+        """Where stylesheets and fonts are looked up: the workspace's styles/, then the defaults."""
+        return search_path(self.styles_dir, defaults().styles)
+
+    def find_style(self, name: str | Path) -> Path:
+        return find(self.style_path, name)
+
+    def find_template(self, name: str | Path) -> Path:
+        return find(self.template_path, name)
 
     @property
-    def styles_dir(self) -> Path:
-        return self.root / "styles"
+    def render_roots(self) -> list[Path]:
+        """The only folders a render may read from (see render_pdf's URL fetcher)."""
+        return [self.root / name for name in RENDER_ROOTS] + [*self.template_path[1:], *self.style_path[1:]]
 
     @property
     def brands_dir(self) -> Path:
@@ -276,16 +295,16 @@ class Workspace:
 
         errors: list[HandoutgenError] = []
         for name in dict.fromkeys((*HANDOUT_STYLESHEETS, *COVER_STYLESHEETS)):
-            if not (self.styles_dir / name).is_file():
-                errors.append(SourceError("stylesheet is missing (build needs it)", Location(self.styles_dir / name)))
-        env = environment(self.templates_dir)
+            if not self.find_style(name).is_file():
+                errors.append(SourceError("stylesheet is missing (build needs it)", Location(self.find_style(name))))
+        env = environment(self.template_path)
         for name in (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE):
-            path = self.templates_dir / name
+            path = self.find_template(name)
             try:
                 env.get_template(name)
             except jinja2.TemplateNotFound as missing:  # the template itself, or one it includes
                 errors.append(SourceError("template is missing (build needs it)",
-                                          Location(self.templates_dir / (missing.name or name))))
+                                          Location(self.find_template(missing.name or name))))
             except jinja2.TemplateSyntaxError as error:
                 errors.append(SourceError(f"template syntax: {error.message}",
                                           Location(Path(error.filename or path), error.lineno)))
@@ -293,10 +312,10 @@ class Workspace:
 
     def collect_errors(self) -> list[HandoutgenError]:
         """Load everything in the workspace and return every problem found (for ``check``)."""
-        from handoutgen.glyphs import check_texts, font_stack
+        from handoutgen.glyphs import FONTS_CSS, check_texts, font_stack
 
         errors: list[HandoutgenError] = []
-        stack = font_stack(self.styles_dir)
+        stack = font_stack(self.find_style(FONTS_CSS))
 
         def attempt(action) -> None:  # noqa: ANN001
             try:
@@ -310,11 +329,11 @@ class Workspace:
         for family in stack.missing_families:
             errors.append(SourceError(
                 f"font family '{family}' is not installed (run scripts/install-system-deps.sh)",
-                Location(self.styles_dir / "fonts" / "fonts.css"),
+                Location(self.find_style(FONTS_CSS)),
             ))
         for font in stack.missing_files:
             errors.append(SourceError(f"font file '{font.name}' named in fonts.css is missing",
-                                      Location(self.styles_dir / "fonts" / "fonts.css")))
+                                      Location(self.find_style(FONTS_CSS))))
         errors.extend(self._render_file_errors())
         checked = [self.brands_dir / name / "brand.yaml" for name in self.brand_names()]
         for name in self.brand_names():
