@@ -483,3 +483,30 @@ def test_summary_is_one_line_per_handout_and_language_and_ids_are_never_cut(cli,
     assert f"{long_id} es: missing 0/40" in summary
     for command in (("list",), ("i18n", "status")):
         assert long_id in cli(*command, "-w", workspace).stdout, command
+
+
+def test_sources_in_a_translation_are_marked_english_and_isolated(cli, workspace, tmp_path):
+    from handoutgen.render_html import render_handout_html
+    from handoutgen.workspace import Workspace
+
+    english = yaml.safe_load((workspace / ENGLISH).read_text())
+    title, note, url = (english["sources"][0][k] for k in ("title", "note", "url"))
+    assert url.startswith("/")  # the sample's URL is site-relative: meaningless on paper
+    ws = Workspace(workspace)
+    localized = ws.load_handout(ws.select([RETRO], ["ar"])[0])
+    html = render_handout_html(localized, ws.load_brand(), "letter", ws.root, ws.templates_dir).html
+    assert f'<bdi lang="en" dir="ltr">{title}' in html
+    assert f'<bdi lang="en" dir="ltr">{note}</bdi>' in html
+    assert url not in html
+    assert cli("build", RETRO, "--lang", "ar", "-w", workspace, "-o", tmp_path).exit_code == 0
+    text = pdf_text(tmp_path / f"{RETRO}.ar.pdf")
+    # In reading order, not scrambled (PDFium reads brackets inside right-to-left lines mirrored,
+    # so compare up to the first one; the page image shows them right).
+    assert title in text and " ".join(note.split()).split("(")[0] in text
+
+
+def test_an_absolute_source_url_is_printed(cli, workspace, tmp_path):
+    path = workspace / ENGLISH
+    path.write_text(path.read_text().replace("url: /learn/", "url: https://www.example.org/learn/", 1))
+    assert cli("build", RETRO, "--lang", "en", "-w", workspace, "-o", tmp_path).exit_code == 0
+    assert "https://www.example.org/learn/" in pdf_text(tmp_path / f"{RETRO}.en.pdf").replace(" ", "")
