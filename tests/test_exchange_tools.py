@@ -166,3 +166,23 @@ def test_podebug_pseudo_translations_are_refused(cli, workspace, tmp_path, style
     assert "0 updated, 0 unchanged, 0 left untranslated or unconfirmed, 40 refused" in result.stdout
     assert "pseudo-translation" in result.stderr
     assert (workspace / f"handouts/{RETRO}/es.yaml").read_bytes() == before
+
+
+def test_review_states_export_valid_to_both_formats(cli, workspace, tmp_path):
+    path = workspace / f"handouts/{RETRO}/es.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["segments"]["title"].update(state="reviewed", reviewed_by="Ana Ruiz", reviewed_on="2026-11-20")
+    data["segments"]["summary"].update(state="approved", reviewed_by="Ana Ruiz", reviewed_on="2026-11-20")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    for file_format in ("xliff", "po"):
+        assert cli("i18n", "export", "--lang", "es", "--format", file_format, "-o", tmp_path, "-w", workspace,
+                   RETRO).exit_code == 0
+    document = etree.parse(str(tmp_path / f"{RETRO}.es.xlf"))
+    assert xliff_schema().validate(document), xliff_schema().error_log
+    states = {u.get("id"): u.find(f"{XLIFF}target").get("state") for u in document.iter(f"{XLIFF}trans-unit")}
+    assert (states["title"], states["summary"], states["overview.1"]) == ("signed-off", "final", "translated")
+    po_path = tmp_path / f"{RETRO}.es.po"
+    checked = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(po_path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    flags = {e.msgctxt: e.flags for e in polib.pofile(str(po_path))}
+    assert (flags["title"], flags["summary"], flags["overview.1"]) == (["reviewed"], ["approved"], [])

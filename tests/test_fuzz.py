@@ -148,16 +148,48 @@ def test_mutated_samples(scratch, content):
     load_and_validate(path)
 
 
+# Plain (unquoted) YAML written as text, so the parser itself decides what each token is:
+# impossible dates, huge numbers, tags, anchors and odd keys reach the loader unescaped.
+raw_scalars = (
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?\Z")
+    | st.integers().map(str) | st.integers(4290, 6000).map(lambda digits: "9" * digits) | st.floats().map(repr)
+    | st.sampled_from(["~", "null", "yes", "No", "on", "1:30:00", "0x_1F", "0b101", "+.inf", ".NaN", "<<", "=",
+                       "!!str x", "!!binary AAA", "!!set {a}", "!foo x", "&a x", "*a", "'q'", '"\\x1b\\u202e"',
+                       "0000-01-01", "9999-12-31T23:59:59.9999999+99:99", "2026-02-29", "1e5", "1.0e+400"])
+    | st.from_regex(r"\A[a-zA-Z][a-zA-Z0-9 ]{0,15}\Z")
+)
+raw_flow = st.recursive(
+    raw_scalars,
+    lambda inner: st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]")
+    | st.lists(st.tuples(raw_scalars, inner), max_size=4).map(
+        lambda pairs: "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"),
+    max_leaves=20,
+)
+
+
 @fuzz_settings()
-@given(depth=st.integers(0, 3000), opener=st.sampled_from(["[", "{a: ", "- ", "a:\n"]))
-def test_any_nesting_depth(scratch, depth, opener):
+@given(pairs=st.lists(st.tuples(st.sampled_from([*Handout.model_fields, *Translation.model_fields]) | raw_scalars,
+                                raw_flow), max_size=10))
+def test_raw_yaml_text(scratch, pairs):
+    path = scratch / "raw.yaml"
+    path.write_text("".join(f"{key}: {value}\n" for key, value in pairs), encoding="utf-8")
+    load_and_validate(path)
+
+
+@fuzz_settings()
+@given(depth=st.integers(0, 3000), shape=st.sampled_from(["[]", "{}", "- ", "block list", "block map"]))
+def test_any_nesting_depth(scratch, depth, shape):
     path = scratch / "deep.yaml"
-    if opener == "- ":
+    if shape == "[]":
+        text = "a: " + "[" * depth + "]" * depth
+    elif shape == "{}":
+        text = "{a: " * depth + "}" * depth
+    elif shape == "- ":
+        text = "- " * depth + "x"
+    elif shape == "block list":
         text = "".join("  " * level + "-\n" for level in range(min(depth, 400)))
-    elif opener == "a:\n":
-        text = "".join("  " * level + "a:\n" for level in range(min(depth, 400)))
     else:
-        text = opener * depth
+        text = "".join("  " * level + "a:\n" for level in range(min(depth, 400)))
     path.write_text(text, encoding="utf-8")
     load_and_validate(path)
 

@@ -461,10 +461,13 @@ def review(subject: Subject, settings: CheckSettings, today: dt.date, loaded: Lo
     h = subject.handout
     findings = []
     if subject.localized.translation is not None:
-        translation = subject.localized.translation
-        if translation.status != "reviewed":
-            findings.append(Finding(WARNING, "review", "draft translation: not yet reviewed by a qualified "
-                                    "medical translator", subject.file.path, loaded.line_of(("status",)), "status"))
+        state = subject.localized.status
+        if state is not None and not state.reviewed_by:
+            waiting = state.total - state.review.get("reviewed", 0) - state.review.get("approved", 0)
+            findings.append(Finding(WARNING, "review", f"draft translation: {waiting} of {state.total} segment(s) "
+                                    "not yet reviewed by a qualified medical translator", subject.file.path,
+                                    loaded.line_of(("status",)), "status",
+                                    "have them reviewed, then import the file marked reviewed (XLIFF signed-off)"))
         return findings
     line = loaded.line_of(("last_reviewed",))
     if h.last_reviewed > today:

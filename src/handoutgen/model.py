@@ -348,12 +348,25 @@ class RosterRow(Strict):
         return self.appointment - dt.timedelta(minutes=self.arrive_minutes_before)
 
 
+ReviewState = Literal["draft", "translated", "reviewed", "approved"]
+REVIEW_STATES: tuple[str, ...] = ("draft", "translated", "reviewed", "approved")  # in order
+
+
 class SegmentTranslation(Strict):
     """One translated segment, with the source text it was translated from."""
 
     source: str = Field(description="The source-language text this translates, as it was then.")
     fingerprint: str = Field(description="Fingerprint of `source`; compared with the current source.")
     text: Text = Field(description="The translation.")
+    state: ReviewState = Field(
+        "draft", description="draft (unchecked, e.g. machine-drafted) → translated → reviewed → approved."
+    )
+    reviewed_by: str = Field("", description="Who reviewed or approved this segment.")
+    reviewed_on: dt.date | None = Field(None, description="When it was reviewed or approved.")
+
+    @property
+    def reviewed(self) -> bool:
+        return self.state in ("reviewed", "approved")
 
 
 class Translation(Strict):

@@ -101,6 +101,7 @@ def english_syllables(word: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=50000)  # check measures the same words per section, per handout and for PEMAT
 def syllables(word: str, language: str) -> int:
     word = word.lower().replace("’", "'")
     if base_language(language) == "en":

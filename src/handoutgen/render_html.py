@@ -69,6 +69,11 @@ def counter_content(pattern: str) -> str:
     return " ".join(parts)
 
 
+def absolute_url(url: str) -> bool:
+    """Only a full http(s) address means anything on paper; a site-relative path is left out."""
+    return re.match(r"^https?://[^/\s]+", url or "") is not None
+
+
 def _locale(language: str) -> Locale:
     try:
         return Locale.parse(language, sep="-")
@@ -99,6 +104,7 @@ def environment(templates: tuple[Path, ...], language: str = "en") -> jinja2.Env
     env.filters["css_string"] = css_string
     env.filters["counter_content"] = counter_content
     env.filters["plain"] = str  # text without markup, e.g. an English fallback in <title>
+    env.filters["absolute_url"] = absolute_url
     return env
 
 
@@ -146,6 +152,7 @@ def render_handout_html(
             if translation else ""
         ),
         "direction": text_direction(handout.language),
+        "source_direction": text_direction(translation.source_language if translation else handout.language),
         "long_date": partial(long_date, language=handout.language),
     }
     html, page_css = _render(templates, handout.language, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)

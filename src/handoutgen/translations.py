@@ -10,6 +10,7 @@ a translation of other text through.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -19,7 +20,7 @@ from typing import Any
 from markupsafe import escape
 from pydantic import BaseModel
 
-from handoutgen.model import Handout, SegmentTranslation, Translation
+from handoutgen.model import REVIEW_STATES, Handout, SegmentTranslation, Translation
 
 # Top-level fields whose strings are translated, in reading order, with their section name.
 TRANSLATABLE = {
@@ -99,6 +100,9 @@ class TranslationStatus:
     obsolete: list[str] = field(default_factory=list)  # translated ids no longer in the source
     translated: int = 0
     total: int = 0
+    review: dict[str, int] = field(default_factory=dict)  # current segments per review state
+    reviewed_by: list[str] = field(default_factory=list)  # when every segment is reviewed: who
+    reviewed_on: str = ""  # and the date of the last review (ISO)
 
     def problems(self, limit: int = 3) -> str:
         """'stale: reasons.4; untranslated: risks.1, risks.2, risks.3 and 44 more' (short for one line)."""
@@ -175,6 +179,11 @@ def status(source: Handout, translation: Translation | None, language: str) -> T
         else:
             result.missing.append(SegmentChange(seg_id, text))
     result.obsolete = list(found.leftover)
+    result.review = {state: sum(1 for seg in found.current.values() if seg.state == state) for state in REVIEW_STATES}
+    if result.translated == result.total and all(seg.reviewed for seg in found.current.values()):
+        result.reviewed_by = sorted({seg.reviewed_by for seg in found.current.values() if seg.reviewed_by})
+        dates = [seg.reviewed_on for seg in found.current.values() if seg.reviewed_on]
+        result.reviewed_on = max(dates).isoformat() if dates else ""
     if result.stale:
         result.state = "stale"
     elif result.missing:
@@ -297,8 +306,10 @@ def not_a_translation(source: str, target: str, language: str = "") -> str | Non
     return None
 
 
-def with_segment(translation: Translation, seg_id: str, source_text: str, text: str) -> Translation:
+def with_segment(translation: Translation, seg_id: str, source_text: str, text: str, state: str = "translated",
+                 reviewed_by: str = "", reviewed_on: dt.date | None = None) -> Translation:
     """A copy of ``translation`` with one segment set (translations are immutable models)."""
     updated = dict(translation.segments)
-    updated[seg_id] = SegmentTranslation(source=source_text, fingerprint=fingerprint(source_text), text=text)
+    updated[seg_id] = SegmentTranslation(source=source_text, fingerprint=fingerprint(source_text), text=text,
+                                         state=state, reviewed_by=reviewed_by, reviewed_on=reviewed_on)
     return translation.model_copy(update={"segments": updated})
