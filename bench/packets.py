@@ -32,11 +32,11 @@ from pathlib import Path
 import pikepdf
 
 from handoutgen.assemble import assemble_packet
-from handoutgen.build import HandoutRenderer, default_jobs
+from handoutgen.builder import HandoutRenderer, default_jobs
 from handoutgen.packets import PacketOptions, make_packets
-from handoutgen.render_html import EnclosedHandout, HtmlDocument, render_cover_html, render_handout_html
+from handoutgen.render.html import EnclosedHandout, HtmlDocument, render_cover_html, render_handout_html
 from handoutgen.roster import load_roster
-from handoutgen.render_pdf import PdfRenderer
+from handoutgen.render.pdf import PdfRenderer
 from handoutgen.workspace import Workspace
 from handoutgen.write import write_atomic
 

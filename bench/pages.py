@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pikepdf
 
-from handoutgen.build import HandoutRenderer
+from handoutgen.builder import HandoutRenderer
 from handoutgen.catalogs import DOMAIN, LOCALE_DIR
-from handoutgen.render_html import render_handout_html
+from handoutgen.render.html import render_handout_html
 from handoutgen.workspace import HandoutFile, Localized, Workspace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pikepdf
 
-from handoutgen.build import HandoutRenderer, default_jobs, render_all
+from handoutgen.builder import HandoutRenderer, default_jobs, render_all
 from handoutgen.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -144,7 +144,7 @@ def test_draft_marks_every_page_and_every_english_fallback(cli, workspace, tmp_p
     text = " ".join(pages)
     assert f"[EN] {OLD_SENTENCE}" in text
 
-    from handoutgen.render_html import render_handout_html
+    from handoutgen.render.html import render_handout_html
     from handoutgen.workspace import Workspace
 
     ws = Workspace(workspace)
@@ -486,7 +486,7 @@ def test_summary_is_one_line_per_handout_and_language_and_ids_are_never_cut(cli,
 
 
 def test_sources_in_a_translation_are_marked_english_and_isolated(cli, workspace, tmp_path):
-    from handoutgen.render_html import render_handout_html
+    from handoutgen.render.html import render_handout_html
     from handoutgen.workspace import Workspace
 
     english = yaml.safe_load((workspace / ENGLISH).read_text())

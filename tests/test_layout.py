@@ -17,7 +17,7 @@ import pypdfium2
 import pytest
 
 from conftest import REPO
-from handoutgen.build import HandoutRenderer
+from handoutgen.builder import HandoutRenderer
 from handoutgen.workspace import Workspace
 
 _spec = importlib.util.spec_from_file_location("bench_pages", REPO / "bench" / "pages.py")

@@ -120,8 +120,8 @@ def build(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Build handout PDFs into OUT as <id>.<language>.pdf."""
-    from handoutgen.build import build as run_build
-    from handoutgen.build import default_jobs
+    from handoutgen.builder import build as run_build
+    from handoutgen.builder import default_jobs
 
     ws = open_workspace(workspace)
     try:
@@ -176,7 +176,7 @@ def packets(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Make one print-ready packet per patient: a cover letter plus their handouts."""
-    from handoutgen.build import default_jobs
+    from handoutgen.builder import default_jobs
     from handoutgen.packets import PacketOptions, make_packets
     from handoutgen.roster import load_roster, parse_column_map, parse_date_formats
 
@@ -223,18 +223,13 @@ def check(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Check every handout, brand and config file, then the content: path:line: severity: message."""
-    from handoutgen.content import ERROR, WARNING, Finding, check_workspace
+    from handoutgen.api import check as run_check
+    from handoutgen.content import ERROR, WARNING
 
     ws = open_workspace(workspace)
-    errors = ws.collect_errors()
-    broken = {e.location.path for e in errors if e.location.path is not None}
-    reports, more = check_workspace(ws, clock.today(), broken)
-    flat = [e for error in [*errors, *more] for e in (error.errors if isinstance(error, ErrorList) else [error])]
-    # A broken source is reported once, not again for each translation that needs it.
-    unique = list({e.render(): e for e in flat}.values())
-    findings = [Finding.from_error(e) for e in unique] + [f for r in reports for f in r.findings]
-    findings.sort(key=lambda f: (str(f.path), f.line or 0))
-    counts = {level: sum(1 for f in findings if f.severity == level) for level in (ERROR, WARNING)}
+    result = run_check(ws)
+    findings, reports = result.findings, result.reports
+    counts = {ERROR: result.errors, WARNING: result.warnings}
     if output_format is OutputFormat.json:
         scores = {Location(r.subject.file.path).place(ws.root): round(r.score.percent) for r in reports}
         out.print(json.dumps({"findings": [f.as_json(ws.root) for f in findings], "pemat_scores": scores,
@@ -252,6 +247,57 @@ def check(
                   f"{len(ws.brand_names())} brand(s).")
     if counts[ERROR] or (strict and counts[WARNING]):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The folder to make a workspace (created if missing).")] = Path("."),
+) -> None:
+    """Start a workspace: settings, a brand to make your own, and one sample handout."""
+    from handoutgen.scaffold import init_workspace
+
+    try:
+        written = init_workspace(folder)
+    except HandoutgenError as error:
+        raise fail(error) from None
+    for path in written:
+        out.print(f"wrote {path}", markup=False)
+    err.print(f"Next: edit {folder / 'styles/brands/my-clinic/brand.yaml'}, then `handoutgen check` and "
+              "`handoutgen build` in that folder.", markup=False)
+
+
+@app.command()
+def new(
+    handout_id: Annotated[str, typer.Argument(metavar="ID", help="The new handout's id, e.g. kidney-stent.")],
+    lang: Annotated[str, typer.Option("--lang", "-l", help="Its language.")] = "en",
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Add handouts/ID/LANG.yaml: every section, with comments saying what goes where."""
+    from handoutgen.scaffold import new_handout
+
+    ws = open_workspace(workspace)
+    try:
+        path = new_handout(ws.root, handout_id, lang)
+    except HandoutgenError as error:
+        raise fail(error, ws.root) from None
+    out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
+
+
+@app.command()
+def eject(
+    name: Annotated[str, typer.Argument(metavar="PATH", help="e.g. templates/handout.html.j2, styles/handout.css, styles/fonts, jargon.yaml")],
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Copy a packaged default into the workspace to customise it (the copy then wins)."""
+    from handoutgen.scaffold import eject as run_eject
+
+    ws = open_workspace(workspace)
+    try:
+        written = run_eject(ws.root, name)
+    except HandoutgenError as error:
+        raise fail(error, ws.root) from None
+    for path in written:
+        out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
 
 
 @app.command(name="report")

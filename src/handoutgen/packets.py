@@ -36,16 +36,16 @@ import pikepdf
 
 from handoutgen import __version__
 from handoutgen.assemble import assemble_packet, combine
-from handoutgen.build import render_all
+from handoutgen.builder import render_all
 from handoutgen.catalogs import catalog_for, catalog_path
 from handoutgen.errors import ErrorList, HandoutgenError, Location, RenderError, UsageError
 from handoutgen.manifest import FAILED, NOT_STARTED, OK, LiveManifest, ManifestRow
 from handoutgen.model import PaperSize, RosterRow
 from handoutgen.parallel import exit_with_parent
-from handoutgen.render_html import (
+from handoutgen.render.html import (
     COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE, EnclosedHandout, render_cover_html,
 )
-from handoutgen.render_pdf import PdfRenderer
+from handoutgen.render.pdf import PdfRenderer
 from handoutgen.roster import Roster
 from handoutgen.workspace import HandoutFile, Workspace
 from handoutgen.write import (

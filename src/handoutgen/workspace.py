@@ -18,7 +18,7 @@ from handoutgen.translations import TranslationStatus, fingerprint, localize, st
 from handoutgen.validate import validate
 
 CONFIG_FILE = "handoutgen.yaml"
-# The only folders a render may read from (see render_pdf's URL fetcher).
+# The only folders a render may read from (see render/pdf.py, the URL fetcher).
 RENDER_ROOTS = ("templates", "styles", "handouts")
 # Keys whose values never reach a page (so their characters need no glyph).
 NOT_PRINTED = {"review_notes", "fingerprint", "source", "logo", "colours"}
@@ -97,7 +97,7 @@ class Workspace:
 
     @property
     def render_roots(self) -> list[Path]:
-        """The only folders a render may read from (see render_pdf's URL fetcher)."""
+        """The only folders a render may read from (see render/pdf.py, the URL fetcher)."""
         return [self.root / name for name in RENDER_ROOTS] + [*self.template_path[1:], *self.style_path[1:]]
 
     @property
@@ -290,7 +290,7 @@ class Workspace:
         """Templates and stylesheets that build or packets would miss, and templates with a syntax error."""
         import jinja2
 
-        from handoutgen.render_html import (COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE,
+        from handoutgen.render.html import (COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE,
                                             HANDOUT_STYLESHEETS, HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, environment)
 
         errors: list[HandoutgenError] = []

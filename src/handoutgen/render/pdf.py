@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from handoutgen.errors import Location, RenderError
-from handoutgen.render_html import HtmlDocument
+from handoutgen.render.html import HtmlDocument
 from handoutgen.resources import find
 
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": b"handoutgen", "uncompressed_pdf": False}
@@ -164,7 +164,7 @@ class PdfRenderer:
         import pikepdf
 
         from handoutgen.pdf_tags import artifact_only
-        from handoutgen.render_html import BLANK_TEMPLATE, render_blank_html
+        from handoutgen.render.html import BLANK_TEMPLATE, render_blank_html
 
         key = (language, paper)
         if key not in self._blank_pages:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from handoutgen.errors import HandoutgenError
 from handoutgen.model import PaperSize
-from handoutgen.render_html import render_handout_html
+from handoutgen.render.html import render_handout_html
 from handoutgen.parallel import exit_with_parent
-from handoutgen.render_pdf import PdfRenderer
+from handoutgen.render.pdf import PdfRenderer
 from handoutgen.workspace import HandoutFile, Workspace
 from handoutgen.write import write_atomic
 

@@ -1,0 +1,162 @@
+"""The library under the CLI: what a hospital IT team calls from its own code.
+
+    import handoutgen
+    pdf = handoutgen.render_pdf(handout_dict, brand=brand_dict)        # bytes, no folder needed
+    ws = handoutgen.open_workspace("clinic-handouts")
+    results = handoutgen.build(ws, out_dir="out")
+    found = handoutgen.check(ws)
+    rows = handoutgen.make_packets(ws, "roster.csv", out_dir="packets")
+
+Every problem with the input is a ``HandoutgenError`` (``error.render()`` gives
+``path:line: field 'x': message``). ``render_pdf`` is safe to call from many threads at
+once: each thread keeps its own renderer, and a render sees only its own warnings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from handoutgen import clock
+from handoutgen.builder import BuildResult
+from handoutgen.content import ERROR, WARNING, Finding, Report, check_workspace
+from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
+from handoutgen.manifest import ManifestRow
+from handoutgen.model import Brand, Handout, PaperSize
+from handoutgen.resources import defaults
+from handoutgen.validate import dotted
+from handoutgen.workspace import BrandInfo, Localized, Workspace
+
+
+def open_workspace(path: str | Path) -> Workspace:
+    """The workspace at ``path`` (a folder with ``handouts/``)."""
+    return Workspace(Path(path))
+
+
+def _model(value: Any, model: type[BaseModel], what: str) -> Any:
+    if isinstance(value, model):
+        return value
+    if not isinstance(value, Mapping):
+        raise UsageError(f"{what} must be a {model.__name__} or a mapping, not {type(value).__name__}")
+    try:
+        return model.model_validate(dict(value))
+    except ValidationError as exc:
+        raise ErrorList([
+            SourceError(error["msg"].removeprefix("Value error, "), Location(field=f"{what}.{dotted(tuple(error['loc']))}"))
+            for error in exc.errors(include_url=False)
+        ]) from None
+
+
+_renderers = threading.local()
+
+
+def _renderer(style_path: tuple[Path, ...], roots: tuple[Path, ...]):  # noqa: ANN202 - PdfRenderer
+    """This thread's renderer for these folders (WeasyPrint's font configuration is not shared)."""
+    from handoutgen.render.pdf import PdfRenderer
+
+    cache = _renderers.__dict__.setdefault("by_folders", {})
+    key = (style_path, roots)
+    if key not in cache:
+        cache[key] = PdfRenderer(style_path, list(roots))
+    return cache[key]
+
+
+def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[str, Any],
+               language: str | None = None, paper: PaperSize = "letter",
+               workspace: Workspace | None = None) -> bytes:
+    """One handout, held in memory, as tagged PDF bytes.
+
+    ``handout`` and ``brand`` are models or plain mappings (as the YAML files hold them).
+    Without ``workspace`` the packaged templates, styles and fonts are used; with one, its
+    own override them. A brand from memory has no logo file (leave ``logo`` empty).
+    """
+    from handoutgen.render.html import render_handout_html
+
+    model: Handout = _model(handout, Handout, "handout")
+    brand_model: Brand = _model(brand, Brand, "brand")
+    if language is not None and language != model.language:
+        raise UsageError(f"the handout is in '{model.language}'; render a translation from a workspace "
+                         f"(open_workspace(...)) to get '{language}'")
+    if paper not in ("letter", "a4"):
+        raise UsageError(f"paper must be 'letter' or 'a4', not '{paper}'")
+    if brand_model.logo:
+        raise UsageError("a brand given in memory has no folder for its logo: leave 'logo' empty, "
+                         "or render from a workspace that holds the brand")
+    if workspace is not None:
+        templates, styles, roots = workspace.template_path, workspace.style_path, workspace.render_roots
+        base = workspace.root
+    else:
+        found = defaults()
+        templates, styles, roots = (found.templates,), (found.styles,), [found.templates, found.styles]
+        base = found.templates.parent
+    document = render_handout_html(Localized(model), BrandInfo("in-memory", base, brand_model), paper, base, templates)
+    return _renderer(styles, tuple(roots)).render(document, source=Path(f"<{model.id}.{model.language}>"))
+
+
+def build(workspace: Workspace, ids: list[str] | None = None, languages: list[str] | None = None, *,
+          out_dir: str | Path = "out", brand: str | None = None, paper: PaperSize | None = None,
+          jobs: int = 1, allow_stale: bool = False, draft: bool = False) -> list[BuildResult]:
+    """Build the chosen handouts (all by default) into ``out_dir``; one result per file."""
+    from handoutgen.builder import build as run_build
+
+    files = workspace.select(ids, languages)
+    workspace.load_brand(brand)
+    return run_build(workspace, files, Path(out_dir), brand=brand, paper=paper, jobs=jobs,
+                     allow_stale=allow_stale, draft=draft)
+
+
+@dataclass
+class CheckResult:
+    """Everything ``check`` found: findings sorted by file and line, and each handout's report."""
+
+    findings: list[Finding]
+    reports: list[Report]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == WARNING)
+
+
+def check(workspace: Workspace) -> CheckResult:
+    """Load every file of the workspace and run every content check."""
+    errors = workspace.collect_errors()
+    broken = {e.location.path for e in errors if e.location.path is not None}
+    reports, more = check_workspace(workspace, clock.today(), broken)
+    flat = [e for error in [*errors, *more] for e in (error.errors if isinstance(error, ErrorList) else [error])]
+    # A broken source is reported once, not again for each translation that needs it.
+    unique = list({e.render(): e for e in flat}.values())
+    findings = [Finding.from_error(e) for e in unique] + [f for r in reports for f in r.findings]
+    findings.sort(key=lambda f: (str(f.path), f.line or 0))
+    return CheckResult(findings, reports)
+
+
+def make_packets(workspace: Workspace, roster: str | Path, *, out_dir: str | Path = "packets",
+                 brand: str | None = None, paper: PaperSize | None = None, duplex: bool = False,
+                 fallback_language: str | None = None, jobs: int = 1, resume: bool = False,
+                 combined: str | Path | None = None, encoding: str = "utf-8",
+                 column_map: dict[str, str] | None = None,
+                 date_formats: tuple[str, ...] = ()) -> list[ManifestRow]:
+    """One packet per roster row into ``out_dir``, with the manifest; one manifest row per roster row."""
+    from handoutgen.packets import PacketOptions
+    from handoutgen.packets import make_packets as run_packets
+    from handoutgen.roster import load_roster
+
+    workspace.load_brand(brand)
+    loaded = load_roster(Path(roster), encoding, column_map, date_formats)
+    options = PacketOptions(out_dir=Path(out_dir), brand=brand, paper=paper, duplex=duplex,
+                            fallback_language=fallback_language, jobs=jobs, resume=resume,
+                            combined=Path(combined) if combined is not None else None)
+    return run_packets(workspace, loaded, options)
+
+
+__all__ = ["BuildResult", "CheckResult", "HandoutgenError", "build", "check", "make_packets",
+           "open_workspace", "render_pdf"]
