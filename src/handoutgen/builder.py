@@ -1,25 +1,33 @@
 """Build handouts: the pipeline load → validate → render HTML → render PDF → write.
 
 Each handout is built independently: one bad file is reported and the others
-are still written. With more than one job, rendering runs in a process pool whose
+are still written. Builds are incremental: ``out/.handoutgen-build.json`` keeps, for each
+output, the hash of everything it was made from and the file's sha256, and an output
+whose inputs and bytes are unchanged is not rendered again. With more than one job, rendering runs in a process pool whose
 workers each keep one PdfRenderer (fonts and base CSS parsed once); the parent
 process alone writes files.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
+from handoutgen import __version__
+from handoutgen.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError
 from handoutgen.model import PaperSize
 from handoutgen.render.html import render_handout_html
 from handoutgen.parallel import exit_with_parent
 from handoutgen.render.pdf import PdfRenderer
-from handoutgen.workspace import HandoutFile, Workspace
+from handoutgen.workspace import CONFIG_FILE, HandoutFile, Workspace
 from handoutgen.write import write_atomic
 
 
@@ -29,6 +37,7 @@ class BuildResult:
     output: Path | None = None
     error: HandoutgenError | None = None
     warning: str = ""  # e.g. built from an out-of-date translation (--allow-stale)
+    unchanged: bool = False  # kept from an earlier build: same inputs, file untouched
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,65 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+BUILD_RECORD = ".handoutgen-build.json"
+
+
+def _digest_files(digest: Any, paths: list[Path], root: Path) -> None:
+    for path in paths:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def _tree(folder: Path, skip: str | None = None) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and (skip is None or skip not in p.relative_to(folder).parts))
+
+
+def _shared_inputs(workspace: Workspace, brand: str | None, paper: PaperSize | None, allow_stale: bool,
+                   draft: bool) -> str:
+    """Hash of what every handout's PDF depends on: templates, styles, fonts, brand, settings, versions."""
+    digest = hashlib.sha256(json.dumps({
+        "handoutgen": __version__, "weasyprint": version("weasyprint"), "paper": paper,
+        "allow_stale": allow_stale, "draft": draft,
+    }, sort_keys=True).encode())
+    for folder in (*workspace.template_path, *workspace.style_path):
+        if folder.is_dir():
+            _digest_files(digest, _tree(folder, skip="brands"), folder)
+    chosen = workspace.load_brand(brand)
+    _digest_files(digest, _tree(chosen.folder), chosen.folder)
+    config = workspace.root / CONFIG_FILE
+    if config.is_file():
+        _digest_files(digest, [config], workspace.root)
+    return digest.hexdigest()
+
+
+def _inputs(shared: str, file: HandoutFile) -> str:
+    """Hash of everything one output is made from: the shared inputs, its handout folder, its catalog."""
+    digest = hashlib.sha256(shared.encode())
+    _digest_files(digest, _tree(file.path.parent), file.path.parent)  # a translation needs its source
+    catalog = catalog_for(file.language)
+    if catalog is not None:
+        _digest_files(digest, [catalog_path(catalog)], catalog_path(catalog).parent)
+    digest.update(file.path.name.encode())
+    return digest.hexdigest()
+
+
+def _record(out_dir: Path) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads((out_dir / BUILD_RECORD).read_text(encoding="utf-8"))
+        return {k: v for k, v in data.items() if isinstance(v, dict)}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _unchanged(out_dir: Path, name: str, inputs: str, record: dict[str, dict[str, str]]) -> bool:
+    earlier = record.get(name)
+    if earlier is None or earlier.get("inputs") != inputs:
+        return False
+    try:
+        return hashlib.sha256((out_dir / name).read_bytes()).hexdigest() == earlier.get("sha256")
+    except OSError:
+        return False
+
+
 def build(
     workspace: Workspace,
     files: list[HandoutFile],
@@ -130,17 +198,41 @@ def build(
     allow_stale: bool = False,
     draft: bool = False,
     on_done: Callable[[BuildResult], None] | None = None,
+    force: bool = False,
 ) -> list[BuildResult]:
-    results = []
-    offer = ("--allow-stale", "--draft")  # the build command's own options
-    for file, outcome in render_all(workspace, files, brand, paper, jobs, allow_stale, draft, offer):
-        if isinstance(outcome, HandoutgenError):
-            result = BuildResult(file, error=outcome)
-        else:
-            target = out_dir / output_name(file)
-            write_atomic(target, outcome.pdf)
-            result = BuildResult(file, output=target, warning=outcome.warning)
-        results.append(result)
+    """Build ``files`` into ``out_dir``. An output whose inputs have not changed since it was
+    written (and that nobody changed on disk) is kept as it is, unless ``force``."""
+    results: dict[HandoutFile, BuildResult] = {}
+
+    def finish(result: BuildResult) -> None:
+        results[result.file] = result
         if on_done:
             on_done(result)
-    return results
+
+    record = {} if force else _record(out_dir)
+    shared = _shared_inputs(workspace, brand, paper, allow_stale, draft)
+    inputs = {file: _inputs(shared, file) for file in files}
+    todo = []
+    for file in files:
+        name = output_name(file)
+        if _unchanged(out_dir, name, inputs[file], record):
+            finish(BuildResult(file, output=out_dir / name, warning=record[name].get("warning", ""), unchanged=True))
+        else:
+            todo.append(file)
+    offer = ("--allow-stale", "--draft")  # the build command's own options
+    outcomes = render_all(workspace, todo, brand, paper, jobs, allow_stale, draft, offer) if todo else iter(())
+    try:
+        for file, outcome in outcomes:
+            name = output_name(file)
+            if isinstance(outcome, HandoutgenError):
+                record.pop(name, None)
+                finish(BuildResult(file, error=outcome))
+                continue
+            write_atomic(out_dir / name, outcome.pdf)
+            record[name] = {"inputs": inputs[file], "sha256": hashlib.sha256(outcome.pdf).hexdigest(),
+                            "warning": outcome.warning}
+            finish(BuildResult(file, output=out_dir / name, warning=outcome.warning))
+    finally:
+        if todo:
+            write_atomic(out_dir / BUILD_RECORD, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+    return [results[file] for file in files]

@@ -117,9 +117,10 @@ def build(
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel renders (default: CPU count).")] = None,
     allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Print the previous translation of segments whose English changed, with a notice on the first page.")] = False,
     draft: Annotated[bool, typer.Option("--draft", help="Also print untranslated segments in English, marked, with 'DRAFT — not for patients' on every page (for review only).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Render every handout, even those whose inputs did not change.")] = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
-    """Build handout PDFs into OUT as <id>.<language>.pdf."""
+    """Build handout PDFs into OUT as <id>.<language>.pdf (only those whose inputs changed)."""
     from handoutgen.builder import build as run_build
     from handoutgen.builder import default_jobs
 
@@ -142,20 +143,22 @@ def build(
             if result.error:
                 failures.extend(result.error.errors if isinstance(result.error, ErrorList) else [result.error])
             else:
-                out.print(f"wrote {result.output}", markup=False)
+                out.print(f"{'unchanged' if result.unchanged else 'wrote'} {result.output}", markup=False)
                 if result.warning:
                     err.print(f"{result.file.path.relative_to(ws.root)}: warning: {result.warning}", markup=False)
 
         try:
             results = run_build(
                 ws, files, out_dir, brand=brand, paper=paper.value if paper else None,
-                jobs=jobs or default_jobs(), allow_stale=allow_stale, draft=draft, on_done=done,
+                jobs=jobs or default_jobs(), allow_stale=allow_stale, draft=draft, on_done=done, force=force,
             )
         except HandoutgenError as error:
             raise fail(error, ws.root) from None
     report(failures, ws.root)
     built = sum(1 for r in results if r.error is None)
-    err.print(f"{built} of {len(results)} handout(s) built into {out_dir}/", markup=False)
+    kept = sum(1 for r in results if r.unchanged)
+    unchanged = f" ({kept} unchanged since the last build)" if kept else ""
+    err.print(f"{built} of {len(results)} handout(s) built into {out_dir}/{unchanged}", markup=False)
     raise typer.Exit(EXIT_PROBLEMS if failures else EXIT_OK)
 
 
