@@ -106,3 +106,15 @@ def test_footer_text_cannot_break_the_css(cli, workspace, tmp_path):
     assert cli("build", "retrograde-pyelography", "--lang", "en", "-w", workspace, "-o", tmp_path).exit_code == 0
     pdf = tmp_path / "retrograde-pyelography.en.pdf"
     assert footer in pdf_text(pdf)
+
+
+def test_line_numbers_and_json_are_never_turned_into_emoji(cli, workspace):
+    demo = workspace / "handouts/demo/en.yaml"
+    demo.parent.mkdir()
+    demo.write_text("\n" * 99 + "id: not-demo\n")  # the id, on line 100, does not match its folder
+    result = cli("check", "-w", workspace)
+    assert "handouts/demo/en.yaml:100:" in result.stderr and "💯" not in result.stderr
+    english = workspace / "handouts/retrograde-pyelography/en.yaml"
+    english.write_text(english.read_text().replace("title: Retrograde Pyelography", 'title: "Retrograde :smile: Pyelography"', 1))
+    listed = cli("list", "--format", "json", "-w", workspace)
+    assert "Retrograde :smile: Pyelography" in listed.stdout and "😄" not in listed.stdout
