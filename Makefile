@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 # System libraries (scripts/install-system-deps.sh), then a virtualenv with the package
 # and its test extras. Redone when pyproject.toml changes.
-$(STAMP): pyproject.toml scripts/install-system-deps.sh
+$(STAMP): pyproject.toml constraints.txt scripts/install-system-deps.sh
 	scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -21,6 +21,7 @@ demo: setup
 	$(BIN)/handoutgen build --out out
 
 test: setup
+	$(BIN)/ruff check src tests bench docs
 	$(BIN)/python -m pytest
 
 test-fast: setup

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import threading
 import urllib.error
 import urllib.request

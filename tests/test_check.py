@@ -140,3 +140,35 @@ def test_not_a_workspace(cli, tmp_path):
     result = cli("check", "--workspace", tmp_path)
     assert result.exit_code == 2
     assert "not a handoutgen workspace" in result.stderr
+
+
+def test_font_coverage_cache_is_keyed_by_content_and_pruned(tmp_path, monkeypatch):
+    import shutil
+
+    from handoutgen import glyphs
+    from conftest import REPO
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    font = REPO / "styles/fonts/atkinson-hyperlegible-latin-400-normal.ttf"
+    copy = tmp_path / "same-font.ttf"
+    shutil.copy(font, copy)
+    glyphs._cmap.cache_clear()
+    assert glyphs._cmap(font, 1) == glyphs._cmap(copy, 2)
+    folder = tmp_path / "cache/handoutgen/cmaps"
+    assert len(list(folder.glob("*.u32"))) == 1  # same bytes, one entry
+    for n in range(glyphs.CACHE_ENTRIES + 5):
+        (folder / f"old{n}.u32").write_bytes(b"")
+    glyphs._prune(folder)
+    assert len(list(folder.glob("*.u32"))) == glyphs.CACHE_ENTRIES
+
+
+def test_check_one_handout_by_id(cli, workspace):
+    broken = workspace / "handouts/nephrostomy-ureteral-stent/en.yaml"
+    broken.write_text(broken.read_text().replace("version:", "versoin:", 1))
+    whole = cli("check", "-w", workspace)
+    assert whole.exit_code == 1 and "nephrostomy-ureteral-stent/en.yaml" in whole.stderr
+    one = cli("check", "retrograde-pyelography", "-w", workspace)
+    assert one.exit_code == 0 and "nephrostomy" not in one.stderr
+    assert "retrograde-pyelography/en.yaml" in one.stderr
+    unknown = cli("check", "no-such-handout", "-w", workspace)
+    assert unknown.exit_code == 2 and "unknown handout id(s): no-such-handout" in unknown.stderr

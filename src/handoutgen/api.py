@@ -126,8 +126,20 @@ class CheckResult:
         return sum(1 for f in self.findings if f.severity == WARNING)
 
 
-def check(workspace: Workspace) -> CheckResult:
-    """Load every file of the workspace and run every content check."""
+def check(workspace: Workspace, ids: list[str] | None = None) -> CheckResult:
+    """Load every file of the workspace and run every content check.
+
+    With ``ids``, findings about other handouts are left out (brand and settings problems
+    are always reported: every handout needs them).
+    """
+    if ids:
+        workspace.select(ids)  # an unknown id is a usage error
+        folders = [workspace.handouts_dir / handout_id for handout_id in ids]
+        everything = check(workspace)
+        kept = [f for f in everything.findings
+                if not Path(f.path).resolve().is_relative_to(workspace.handouts_dir)
+                or any(Path(f.path).resolve().is_relative_to(folder) for folder in folders)]
+        return CheckResult(kept, [r for r in everything.reports if r.subject.file.id in ids])
     errors = workspace.collect_errors()
     broken = {e.location.path for e in errors if e.location.path is not None}
     reports, more = check_workspace(workspace, clock.today(), broken)

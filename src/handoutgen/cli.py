@@ -222,6 +222,7 @@ def packets(
 
 @app.command()
 def check(
+    ids: Annotated[Optional[list[str]], typer.Argument(help="Handout ids (default: all).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1), for CI.")] = False,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
     workspace: WorkspaceOption = Path("."),
@@ -231,7 +232,10 @@ def check(
     from handoutgen.content import ERROR, WARNING
 
     ws = open_workspace(workspace)
-    result = run_check(ws)
+    try:
+        result = run_check(ws, ids)
+    except HandoutgenError as error:
+        raise fail(error, ws.root) from None
     findings, reports = result.findings, result.reports
     counts = {ERROR: result.errors, WARNING: result.warnings}
     if output_format is OutputFormat.json:

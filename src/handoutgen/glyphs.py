@@ -40,19 +40,37 @@ def _cache_dir() -> Path | None:
         return None
 
 
+# Cached cmaps kept at most; the least recently used go first.
+CACHE_ENTRIES = 64
+
+
+def _prune(folder: Path, keep: int = CACHE_ENTRIES) -> None:
+    entries = sorted(folder.glob("*.u32"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[keep:]:
+        stale.unlink(missing_ok=True)
+
+
 @lru_cache(maxsize=64)
 def _cmap(path: Path, mtime: int) -> frozenset[int]:
     """The code points ``path`` maps to glyphs.
 
     Reading a large CJK font's cmap takes ~0.1 s, so the result is cached in the user's
-    cache folder, keyed by the font's path, size and modification time.
+    cache folder, keyed by the font file's content (a moved or re-installed font with the
+    same bytes hits the cache; a changed one never does), at most CACHE_ENTRIES of them.
     """
-    key = hashlib.sha256(f"{path.resolve()}|{path.stat().st_size}|{mtime}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
     folder = _cache_dir()
-    cached = folder / f"{key}.u32" if folder else None
+    cached = folder / f"{digest.hexdigest()[:32]}.u32" if folder else None
     if cached is not None and cached.is_file():
         points = array("I")
         points.frombytes(cached.read_bytes())
+        try:
+            os.utime(cached)  # recently used: kept by the pruning
+        except OSError:
+            pass
         return frozenset(points)
     from fontTools.ttLib import TTFont
 
@@ -61,11 +79,12 @@ def _cmap(path: Path, mtime: int) -> frozenset[int]:
         covered = frozenset(font.getBestCmap() or {})
     finally:
         font.close()
-    if cached is not None:
+    if cached is not None and folder is not None:
         try:  # a cache only: a read-only home just means the next check reads the font again
             from handoutgen.write import write_atomic
 
             write_atomic(cached, array("I", sorted(covered)).tobytes())
+            _prune(folder)
         except OSError:
             pass
     return covered

@@ -180,15 +180,15 @@ def _read_csv(path: Path, encoding: str) -> tuple[list[str], list[RawRow]]:
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     lines = list(io.StringIO(text, newline=""))
     try:
-        line, cells, problem = next(_records(lines, delimiter, width=0))
+        header_line, cells, problem = next(_records(lines, delimiter, width=0))
     except StopIteration:
         raise SourceError("roster is empty", Location(path)) from None
     if cells is None:
-        raise SourceError(f"header row: {problem}", Location(path, line))
+        raise SourceError(f"header row: {problem}", Location(path, header_line))
     header = [h.strip() for h in cells]
     rows = []
     # The header's width tells a swallowed record from a multi-line cell.
-    for number, (line, cells, problem) in enumerate(_records(lines, delimiter, len(header), start=line), start=1):
+    for number, (line, cells, problem) in enumerate(_records(lines, delimiter, len(header), start=header_line), start=1):
         values: dict[str, Any]
         if cells is None:
             values = {BROKEN_RECORD: problem}
