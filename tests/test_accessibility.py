@@ -20,7 +20,7 @@ import pikepdf
 import pytest
 from pdfua import validate
 
-from conftest import REPO, pdf_pages_text, pdf_text, run_cli
+from conftest import REPO, pdf_text, run_cli
 from handoutgen.assemble import assemble_packet
 from handoutgen.workspace import Workspace
 
@@ -167,7 +167,6 @@ def test_each_part_has_its_own_element_and_language(files):
     ("arabic packet", "تُركت هذه الصفحة فارغة عمدًا"),
 ])
 def test_duplex_backs_say_they_are_blank_as_an_artifact(files, kind, notice):
-    pages_text = pdf_pages_text(files[kind])
     with pikepdf.open(files[kind]) as pdf:
         backs = [number for number, page in enumerate(pdf.pages) if not drawn_marked_content(page)]
         assert backs, "a two-handout duplex packet has at least one blank back"
@@ -175,7 +174,8 @@ def test_duplex_backs_say_they_are_blank_as_an_artifact(files, kind, notice):
             page = pdf.pages[number]
             assert "/StructParents" not in page.obj
             assert _artifact_text_operators(page) >= 1
-            assert " ".join(pages_text[number].split()) == notice
+            # pdftotext: PDFium doubles the damma of this notice (see test_arabic_words_extract_intact)
+            assert " ".join(poppler_text(files[kind], page=number + 1).split()) == notice
 
 
 def test_different_font_subsets_never_share_a_name(files):
@@ -281,9 +281,12 @@ def arabic(tmp_path_factory) -> list[tuple[Path, Counter]]:
     return samples
 
 
-def poppler_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+def poppler_text(path: Path, page: int | None = None) -> str:
+    """pdftotext's text, without the bidi embedding controls it adds around each line."""
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", *pages, str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return re.sub("[\u202a-\u202e]", "", text)
 
 
 def structure_text(path: Path) -> str:
@@ -306,8 +309,14 @@ def test_arabic_tag_text_is_in_reading_order(arabic):
         assert intact_share(source, arabic_words(structure_text(path))) >= 0.99
 
 
-@pytest.mark.parametrize("extract", [poppler_text, pdf_text], ids=["pdftotext", "pdfium"])
-def test_arabic_words_extract_intact(arabic, extract):
-    """Ligatures are right; words with vowel marks (shadda, tanween) still are not (see README)."""
+@pytest.mark.parametrize("extract, share", [(poppler_text, 0.99), (pdf_text, 0.95)], ids=["pdftotext", "pdfium"])
+def test_arabic_words_extract_intact(arabic, extract, share):
+    """PDFium ignores an empty /ActualText, so some vowel marks come out twice there (see README)."""
     for path, source in arabic:
-        assert intact_share(source, arabic_words(extract(path))) >= 0.94
+        assert intact_share(source, arabic_words(extract(path))) >= share
+
+
+@pytest.mark.parametrize("word", ["صورًا", "سدّ", "عادةً"])
+def test_vowel_marks_extract_with_their_letter(arabic, word):
+    path, source = next((path, source) for path, source in arabic if source[word])
+    assert arabic_words(poppler_text(path))[word] >= source[word]

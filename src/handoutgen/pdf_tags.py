@@ -285,6 +285,151 @@ def fix_rtl_text(pdf: pikepdf.Pdf) -> None:
             fixed = re.sub(r"(<[0-9a-fA-F]+>\s*)<([0-9a-fA-F]{8,})>", _drawing_order, cmap)
             if fixed != cmap:
                 stream.write(fixed.encode("latin-1"))
+    _MarkClusters(pdf, maps).apply()
+
+
+class _MarkClusters:
+    """Vowel marks (shadda, tanween, damma…) extract with their letter.
+
+    WeasyPrint draws each mark of a right-to-left run as its own text operator just before
+    its base letter, with its origin inside the letter's box, so extractors put the mark
+    before the letter. Here the mark's own text is emptied (/ActualText ()) and its base is
+    re-encoded with a new code for the same glyph whose ToUnicode holds letter and marks
+    (in drawing order, like a ligature). The drawing is unchanged.
+    """
+
+    def __init__(self, pdf: pikepdf.Pdf, maps: dict[tuple[int, int], dict[int, str]]):
+        self.pdf = pdf
+        self.maps = maps
+        self.codes: dict[tuple[int, int], dict[tuple[int, ...], int]] = {}  # font -> cluster -> new code
+        self.fonts: dict[tuple[int, int], Dictionary] = {}
+
+    def apply(self) -> None:
+        for page in self.pdf.pages:
+            self._page(page)
+        for objgen, clusters in self.codes.items():
+            self._extend_font(self.fonts[objgen], clusters)
+
+    def _is_mark(self, text: str) -> bool:
+        return bool(text) and all(unicodedata.category(char) == "Mn" for char in text)
+
+    def _page(self, page: pikepdf.Page) -> None:
+        fonts = page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
+        operations = pikepdf.parse_content_stream(page)
+        rewritten: list = []
+        font: Dictionary | None = None
+        pending: list[int] = []  # marks waiting for their base letter (the next glyph drawn)
+        changed = False
+        for operands, operator in operations:
+            name = str(operator)
+            if name == "Tf":
+                font = fonts.get(operands[0])
+                pending = []
+            elif name in ("BT", "ET"):
+                pending = []
+            elif name in _TEXT_SHOWING and font is not None and font.objgen in self.maps:
+                codes = _glyph_codes(operands)
+                mapping = self.maps[font.objgen]
+                if len(codes) == 1 and self._is_mark(mapping.get(codes[0], "")):
+                    pending.append(codes[0])
+                    rewritten += [
+                        pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=pikepdf.String(""))],
+                                                         pikepdf.Operator("BDC")),
+                        pikepdf.ContentStreamInstruction(operands, operator),
+                        pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")),
+                    ]
+                    changed = True
+                    continue
+                if pending and codes and _is_rtl(mapping.get(codes[0], "")):
+                    operands = self._recode_first_glyph(font, operands, (codes[0], *pending))
+                pending = []
+            rewritten.append(pikepdf.ContentStreamInstruction(operands, operator))
+        if changed:
+            page.obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
+
+    def _recode_first_glyph(self, font: Dictionary, operands: list, cluster: tuple[int, ...]) -> list:
+        clusters = self.codes.setdefault(font.objgen, {})
+        self.fonts[font.objgen] = font
+        if cluster not in clusters:
+            clusters[cluster] = self._next_code(font) + len(clusters)
+        code = clusters[cluster].to_bytes(2, "big")
+        items = list(operands[0]) if isinstance(operands[0], Array) else [operands[0]]
+        for index, item in enumerate(items):
+            if isinstance(item, pikepdf.String) and len(bytes(item)) >= 2:
+                items[index] = pikepdf.String(code + bytes(item)[2:])
+                break
+        return [Array(items)] if isinstance(operands[0], Array) else [items[0], *operands[1:]]
+
+    def _next_code(self, font: Dictionary) -> int:
+        """First code after every glyph of the font (new codes map to existing glyphs)."""
+        descendant = font.DescendantFonts[0]
+        program = _font_program(font) or b""
+        glyph_count = _glyph_count(program)
+        return max(glyph_count, max(self.maps[font.objgen], default=0) + 1)
+
+    def _extend_font(self, font: Dictionary, clusters: dict[tuple[int, ...], int]) -> None:
+        descendant = font.DescendantFonts[0]
+        first_new = min(clusters.values())
+        last_new = max(clusters.values())
+        glyph_of = bytearray()
+        old_map = descendant.get("/CIDToGIDMap")
+        old_bytes = old_map.read_bytes() if isinstance(old_map, pikepdf.Stream) else None
+        for code in range(last_new + 1):
+            if old_bytes is not None and 2 * code + 2 <= len(old_bytes):
+                glyph_of += old_bytes[2 * code:2 * code + 2]
+            else:
+                glyph_of += (code if code < first_new else 0).to_bytes(2, "big")
+        widths = _widths(descendant)
+        entries = []
+        for cluster, code in clusters.items():
+            base = cluster[0]
+            base_glyph = int.from_bytes(glyph_of[2 * base:2 * base + 2], "big")
+            glyph_of[2 * code:2 * code + 2] = base_glyph.to_bytes(2, "big")
+            entries += [code, Array([widths(base)])]
+            text = self.maps[font.objgen].get(base, "") + "".join(
+                self.maps[font.objgen].get(mark, "") for mark in cluster[1:])
+            self._add_to_unicode(font, code, text[::-1])  # drawing order, as extractors expect
+        descendant.CIDToGIDMap = self.pdf.make_stream(bytes(glyph_of))
+        descendant.W = Array(list(descendant.get("/W", Array())) + entries)
+
+    def _add_to_unicode(self, font: Dictionary, code: int, text: str) -> None:
+        stream = font.ToUnicode
+        cmap = stream.read_bytes().decode("latin-1")
+        entry = f"1 beginbfchar\n<{code:04x}> <{text.encode('utf-16-be').hex()}>\nendbfchar\n"
+        stream.write(cmap.replace("endcmap", entry + "endcmap", 1).encode("latin-1"))
+
+
+def _glyph_count(program: bytes) -> int:
+    """numGlyphs from a TrueType program's maxp table (0 when it cannot be read)."""
+    try:
+        tables = int.from_bytes(program[4:6], "big")
+        for index in range(tables):
+            record = program[12 + 16 * index:28 + 16 * index]
+            if record[:4] == b"maxp":
+                offset = int.from_bytes(record[8:12], "big")
+                return int.from_bytes(program[offset + 4:offset + 6], "big")
+    except (IndexError, ValueError):
+        pass
+    return 0
+
+
+def _widths(descendant: Dictionary):
+    """Glyph code → advance width from a CIDFont's /W array."""
+    default = float(descendant.get("/DW", 1000))
+    widths: dict[int, float] = {}
+    items = list(descendant.get("/W", Array()))
+    index = 0
+    while index < len(items):
+        first = int(items[index])
+        if isinstance(items[index + 1], Array):
+            for offset, width in enumerate(items[index + 1]):
+                widths[first + offset] = float(width)
+            index += 2
+        else:
+            for code in range(first, int(items[index + 1]) + 1):
+                widths[code] = float(items[index + 2])
+            index += 3
+    return lambda code: widths.get(code, default)
 
 
 def _drawing_order(match: re.Match) -> str:
