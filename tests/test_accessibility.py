@@ -127,6 +127,27 @@ def test_every_marked_content_item_is_reachable_from_the_root(files, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_every_heading_marks_content(files, kind):
+    """pdfua 0.1.3 skips its empty-heading rule (it raises on an array /K), so we check it here."""
+    with pikepdf.open(files[kind]) as pdf:
+        owners = {owner.objgen for owner in tree_marked_content(pdf).values()}
+        headings = [e for e in _elements(pdf) if re.fullmatch(r"/H[1-6]", str(e.S))]
+        assert len(headings) > 5
+        for heading in headings:
+            assert any(e.objgen in owners for e in _elements_under(heading)), f"empty {heading.S}"
+
+
+def _elements_under(element: pikepdf.Dictionary):
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            yield node
+            if "/K" in node:
+                stack.extend(node.K if isinstance(node.K, pikepdf.Array) else [node.K])
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_pdfua_checker_finds_nothing(files, kind):
     report = validate(str(files[kind]))
     assert [(f.rule_id, f.message) for f in report.findings] == []
