@@ -303,8 +303,13 @@ class _MarkClusters:
         self.maps = maps
         self.codes: dict[tuple[int, int], dict[tuple[int, ...], int]] = {}  # font -> cluster -> new code
         self.fonts: dict[tuple[int, int], Dictionary] = {}
+        self.first_code: dict[tuple[int, int], int] = {}
+        self.marks = {objgen: {code for code, text in mapping.items() if self._is_mark(text)}
+                      for objgen, mapping in maps.items()}
 
     def apply(self) -> None:
+        if not any(self.marks.values()):
+            return
         for page in self.pdf.pages:
             self._page(page)
         for objgen, clusters in self.codes.items():
@@ -327,10 +332,10 @@ class _MarkClusters:
                 pending = []
             elif name in ("BT", "ET"):
                 pending = []
-            elif name in _TEXT_SHOWING and font is not None and font.objgen in self.maps:
+            elif name in _TEXT_SHOWING and font is not None and self.marks.get(font.objgen):
                 codes = _glyph_codes(operands)
                 mapping = self.maps[font.objgen]
-                if len(codes) == 1 and self._is_mark(mapping.get(codes[0], "")):
+                if len(codes) == 1 and codes[0] in self.marks[font.objgen]:
                     pending.append(codes[0])
                     rewritten += [
                         pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=pikepdf.String(""))],
@@ -349,9 +354,11 @@ class _MarkClusters:
 
     def _recode_first_glyph(self, font: Dictionary, operands: list, cluster: tuple[int, ...]) -> list:
         clusters = self.codes.setdefault(font.objgen, {})
-        self.fonts[font.objgen] = font
+        if font.objgen not in self.fonts:
+            self.fonts[font.objgen] = font
+            self.first_code[font.objgen] = self._next_code(font)
         if cluster not in clusters:
-            clusters[cluster] = self._next_code(font) + len(clusters)
+            clusters[cluster] = self.first_code[font.objgen] + len(clusters)
         code = clusters[cluster].to_bytes(2, "big")
         items = list(operands[0]) if isinstance(operands[0], Array) else [operands[0]]
         for index, item in enumerate(items):
@@ -361,11 +368,9 @@ class _MarkClusters:
         return [Array(items)] if isinstance(operands[0], Array) else [items[0], *operands[1:]]
 
     def _next_code(self, font: Dictionary) -> int:
-        """First code after every glyph of the font (new codes map to existing glyphs)."""
-        descendant = font.DescendantFonts[0]
-        program = _font_program(font) or b""
-        glyph_count = _glyph_count(program)
-        return max(glyph_count, max(self.maps[font.objgen], default=0) + 1)
+        """First code after every code the font maps or gives a width (new codes reuse glyphs)."""
+        widths = _Widths(font.DescendantFonts[0])
+        return max([*self.maps[font.objgen], *widths.codes, 0]) + 1
 
     def _extend_font(self, font: Dictionary, clusters: dict[tuple[int, ...], int]) -> None:
         descendant = font.DescendantFonts[0]
@@ -379,7 +384,7 @@ class _MarkClusters:
                 glyph_of += old_bytes[2 * code:2 * code + 2]
             else:
                 glyph_of += (code if code < first_new else 0).to_bytes(2, "big")
-        widths = _widths(descendant)
+        widths = _Widths(descendant)
         entries = []
         for cluster, code in clusters.items():
             base = cluster[0]
@@ -399,37 +404,31 @@ class _MarkClusters:
         stream.write(cmap.replace("endcmap", entry + "endcmap", 1).encode("latin-1"))
 
 
-def _glyph_count(program: bytes) -> int:
-    """numGlyphs from a TrueType program's maxp table (0 when it cannot be read)."""
-    try:
-        tables = int.from_bytes(program[4:6], "big")
-        for index in range(tables):
-            record = program[12 + 16 * index:28 + 16 * index]
-            if record[:4] == b"maxp":
-                offset = int.from_bytes(record[8:12], "big")
-                return int.from_bytes(program[offset + 4:offset + 6], "big")
-    except (IndexError, ValueError):
-        pass
-    return 0
-
-
-def _widths(descendant: Dictionary):
+class _Widths:
     """Glyph code → advance width from a CIDFont's /W array."""
-    default = float(descendant.get("/DW", 1000))
-    widths: dict[int, float] = {}
-    items = list(descendant.get("/W", Array()))
-    index = 0
-    while index < len(items):
-        first = int(items[index])
-        if isinstance(items[index + 1], Array):
-            for offset, width in enumerate(items[index + 1]):
-                widths[first + offset] = float(width)
-            index += 2
-        else:
-            for code in range(first, int(items[index + 1]) + 1):
-                widths[code] = float(items[index + 2])
-            index += 3
-    return lambda code: widths.get(code, default)
+
+    def __init__(self, descendant: Dictionary):
+        self.default = float(descendant.get("/DW", 1000))
+        self.widths: dict[int, float] = {}
+        items = list(descendant.get("/W", Array()))
+        index = 0
+        while index < len(items):
+            first = int(items[index])
+            if isinstance(items[index + 1], Array):
+                for offset, width in enumerate(items[index + 1]):
+                    self.widths[first + offset] = float(width)
+                index += 2
+            else:
+                for code in range(first, int(items[index + 1]) + 1):
+                    self.widths[code] = float(items[index + 2])
+                index += 3
+
+    @property
+    def codes(self) -> list[int]:
+        return list(self.widths)
+
+    def __call__(self, code: int) -> float:
+        return self.widths.get(code, self.default)
 
 
 def _drawing_order(match: re.Match) -> str:
