@@ -506,3 +506,10 @@ def test_every_command_names_the_broken_handout(cli, workspace, tmp_path, comman
     assert "Traceback" not in result.stdout + result.stderr
     assert result.exit_code == 1, (result.stdout, result.stderr)
     assert f"{HANDOUT}:{line}: " in result.stderr and problem in result.stderr, result.stderr
+
+
+def test_list_never_prints_control_characters(cli, workspace):
+    edit(workspace, 'version: "1.0"', r'version: "\e[2J1.0"')
+    result = cli("list", "--workspace", workspace)
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "\\x1b[2J1.0" in result.stdout
