@@ -237,6 +237,7 @@ def _drop_pdfua_claim(pdf: pikepdf.Pdf) -> None:
 
 
 _TEXT_SHOWING = {"TJ", "Tj", "'", '"'}
+_NO_TEXT = pikepdf.String("\x00")  # /ActualText of a glyph whose text another glyph carries
 
 
 def fix_rtl_text(pdf: pikepdf.Pdf) -> None:
@@ -293,9 +294,11 @@ class _MarkClusters:
 
     WeasyPrint draws each mark of a right-to-left run as its own text operator just before
     its base letter, with its origin inside the letter's box, so extractors put the mark
-    before the letter. Here the mark's own text is emptied (/ActualText ()) and its base is
-    re-encoded with a new code for the same glyph whose ToUnicode holds letter and marks
-    (in drawing order, like a ligature). The drawing is unchanged.
+    before the letter. Here the base is re-encoded with a new code for the same glyph whose
+    ToUnicode holds letter and marks (in drawing order, like a ligature), and the mark's
+    own glyph is given an /ActualText of U+0000: poppler drops that character and PDFium
+    skips marked content whose /ActualText has only control characters (an empty one it
+    ignores). Screen readers read the tag's /ActualText instead. The drawing is unchanged.
     """
 
     def __init__(self, pdf: pikepdf.Pdf, maps: dict[tuple[int, int], dict[int, str]]):
@@ -338,7 +341,7 @@ class _MarkClusters:
                 if len(codes) == 1 and codes[0] in self.marks[font.objgen]:
                     pending.append(codes[0])
                     rewritten += [
-                        pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=pikepdf.String(""))],
+                        pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=_NO_TEXT)],
                                                          pikepdf.Operator("BDC")),
                         pikepdf.ContentStreamInstruction(operands, operator),
                         pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")),
