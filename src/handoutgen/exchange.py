@@ -314,13 +314,12 @@ def dump_translation(translation: Translation, order: list[str]) -> bytes:
     return (header + body).encode("utf-8")
 
 
-def import_file(workspace: Workspace, path: Path, reviewer: str = "",
-                today: dt.date | None = None) -> tuple[ImportReport, bytes | None]:
+def import_file(workspace: Workspace, path: Path, reviewer: str = "") -> tuple[ImportReport, bytes | None]:
     """Merge ``path`` into its translation; return the report and the new YAML (None if unchanged).
 
     A unit marked reviewed or approved (XLIFF signed-off / final, PO flag) records who and
     when: ``reviewer`` (i18n import --reviewer), else the name the file gives; the file's date,
-    else ``today``. Such a mark without any name is refused: a review needs a reviewer.
+    else today. Such a mark without any name is refused: a review needs a reviewer.
     """
     if not path.is_file():
         raise UsageError(f"{path} not found")
@@ -374,7 +373,7 @@ def import_file(workspace: Workspace, path: Path, reviewer: str = "",
                 continue
             if unit.state in PO_REVIEW_FLAGS:
                 translation = with_segment(translation, unit.id, current[unit.id], target, unit.state,
-                                           reviewer or unit.by, unit.on or today or clock.today())
+                                           reviewer or unit.by, unit.on or clock.today())
             else:
                 translation = with_segment(translation, unit.id, current[unit.id], target)
             report.updated.append(unit.id)
