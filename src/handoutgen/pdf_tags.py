@@ -10,7 +10,9 @@ WeasyPrint tags the flow of a document, but (as of 70.0):
 /Artifact marked content (read once, not on every page), except the first page's logo,
 which joins the tree as a Figure with its /Alt. ``merge`` builds one document from
 several tagged parts with ONE structure tree. A file claims PDF/UA (XMP pdfuaid:part)
-only when every part claimed it and every marked-content item is reachable.
+only when every part claimed it, and ``tidy`` keeps a claim only when every piece of
+marked content has an owner in the tree. ``fix_rtl_text`` makes right-to-left text read
+and extract in logical order.
 """
 
 from __future__ import annotations
@@ -87,37 +89,6 @@ def marked_content_ids(page: pikepdf.Page) -> list[int]:
     ]
 
 
-def unreachable_marked_content(pdf: pikepdf.Pdf) -> list[tuple[int, int]]:
-    """(page number from 1, MCID) of marked content the structure tree does not reach."""
-    pages = list(pdf.pages)
-    if "/StructTreeRoot" not in pdf.Root:
-        return [(n, mcid) for n, page in enumerate(pages, 1) for mcid in marked_content_ids(page)]
-    tree = pdf.Root.StructTreeRoot
-    reachable = reachable_elements(tree)
-    parents = dict(number_tree_items(tree.ParentTree)) if "/ParentTree" in tree else {}
-    missing = []
-    for number, page in enumerate(pages, 1):
-        key = page.obj.get("/StructParents")
-        owners = parents.get(int(key)) if key is not None else None
-        for mcid in marked_content_ids(page):
-            owner = owners[mcid] if owners is not None and mcid < len(owners) else None
-            if not (_is_element(owner) and owner.objgen in reachable and _owner_points_back(owner, page, mcid)):
-                missing.append((number, mcid))
-    return missing
-
-
-def _owner_points_back(owner: Dictionary, page: pikepdf.Page, mcid: int) -> bool:
-    """The element lists this MCID on this page among its kids (so the tree, not just the ParentTree, reaches it)."""
-    for kid in _kids(owner):
-        if isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
-            kid_page = kid.get("/Pg", owner.get("/Pg"))
-            if int(kid.MCID) == mcid and kid_page is not None and kid_page.objgen == page.obj.objgen:
-                return True
-        elif not isinstance(kid, Dictionary) and int(kid) == mcid:
-            return owner.get("/Pg") is not None and owner.Pg.objgen == page.obj.objgen
-    return False
-
-
 def claims_pdfua(pdf: pikepdf.Pdf) -> bool:
     metadata = pdf.Root.get("/Metadata")
     return metadata is not None and PDFUA_CLAIM in metadata.read_bytes()
@@ -129,7 +100,7 @@ def claims_pdfua(pdf: pikepdf.Pdf) -> bool:
 def tidy(pdf: pikepdf.Pdf) -> None:
     """Page furniture that the tree does not reach becomes artifacts; the first logo a Figure.
 
-    If anything drawn is still unreachable afterwards, the file stops claiming PDF/UA.
+    Marked content that no structure element owns makes the file stop claiming PDF/UA.
     """
     tree = pdf.Root.get("/StructTreeRoot")
     if tree is None:
@@ -138,19 +109,21 @@ def tidy(pdf: pikepdf.Pdf) -> None:
     reachable = reachable_elements(tree)
     parents = dict(number_tree_items(tree.ParentTree)) if "/ParentTree" in tree else {}
     logo_placed = False
+    ownerless = 0  # marked content no structure element claims: the file cannot claim PDF/UA
     for page in pdf.pages:
         key = page.obj.get("/StructParents")
         owners = parents.get(int(key)) if key is not None else None
-        if owners is None:
-            continue
         operations = pikepdf.parse_content_stream(page)
         changed = False
         for index, (operands, operator) in enumerate(operations):
             if str(operator) != "BDC" or not isinstance(operands[1], Dictionary) or "/MCID" not in operands[1]:
                 continue
             mcid = int(operands[1].MCID)
-            owner = owners[mcid] if mcid < len(owners) else None
-            if not _is_element(owner) or owner.objgen in reachable:
+            owner = owners[mcid] if owners is not None and mcid < len(owners) else None
+            if not _is_element(owner):
+                ownerless += 1
+                continue
+            if owner.objgen in reachable:
                 continue
             if not logo_placed and owner.S == Name.Figure and "/Alt" in owner:
                 _adopt_as_first(tree, owner)
@@ -164,7 +137,7 @@ def tidy(pdf: pikepdf.Pdf) -> None:
         if changed:
             page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(operations))
     _scope_table_headers(tree)
-    if unreachable_marked_content(pdf):
+    if ownerless:
         _drop_pdfua_claim(pdf)
 
 
@@ -583,17 +556,18 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
         document.K.append(element)
         source_tree = source.Root.get("/StructTreeRoot")
         if source_tree is None:
-            conformant = conformant and not any(marked_content_ids(page) for page in pages)
-            continue
+            continue  # untagged: it did not claim PDF/UA, so neither does the merged file
         for kid in _unwrapped_kids(source_tree):
             copied = _copy(target, kid)
             if _is_element(copied):
                 copied.P = element
             element.K.append(copied)
         offset = next_key
-        source_parents = list(number_tree_items(source_tree.ParentTree)) if "/ParentTree" in source_tree else []
+        # one copy of the whole ParentTree (fast, in qpdf), then its entries re-keyed
+        copied_parents = _copy(target, source_tree.ParentTree) if "/ParentTree" in source_tree else Dictionary()
+        source_parents = list(number_tree_items(copied_parents))
         for key, value in source_parents:
-            parent_tree.append((key + offset, _copy(target, value)))
+            parent_tree.append((key + offset, value))
         next_key = offset + max([key + 1 for key, _ in source_parents] + [int(source_tree.get("/ParentTreeNextKey", 0))])
         _shift_struct_parents(pages, offset)
         for mapping, merged in (("/RoleMap", role_map), ("/ClassMap", class_map)):
@@ -619,7 +593,7 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
         root.Lang = pikepdf.String(language)
     target.docinfo["/Title"] = title
     unique_font_subset_names(target)
-    root.Metadata = target.make_stream(_xmp(title, language, conformant and not unreachable_marked_content(target)))
+    root.Metadata = target.make_stream(_xmp(title, language, conformant))
 
 
 def _copy(target: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
