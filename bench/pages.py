@@ -13,6 +13,7 @@ Usage: python bench/pages.py [--paper letter|a4] [--brand NAME] [--workspace DIR
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,9 @@ import pikepdf
 
 from handoutgen.builder import HandoutRenderer
 from handoutgen.catalogs import DOMAIN, LOCALE_DIR
-from handoutgen.render.html import render_handout_html
+from handoutgen.model import RosterRow
+from handoutgen.render.html import EnclosedHandout, HtmlDocument, render_cover_html, render_handout_html
+from handoutgen.render.pdf import PdfRenderer
 from handoutgen.workspace import HandoutFile, Localized, Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,12 +56,16 @@ def layout(renderer: HandoutRenderer, file: HandoutFile, interface_language: str
 
 
 def layout_localized(renderer: HandoutRenderer, localized: Localized):  # noqa: ANN201 - weasyprint.Document
-    from weasyprint import CSS, HTML
-
     workspace = renderer.workspace
     document = render_handout_html(localized, renderer.brand, renderer.paper, workspace.root,
                                    workspace.template_path)
-    pdf = renderer.pdf
+    return layout_html(renderer.pdf, document)
+
+
+def layout_html(pdf: PdfRenderer, document: HtmlDocument):  # noqa: ANN201 - weasyprint.Document
+    """Lay out any rendered document (a handout, a cover) with ``pdf``'s fonts, stylesheets and fetcher."""
+    from weasyprint import CSS, HTML
+
     stylesheets = [pdf.stylesheet(name) for name in document.stylesheets]
     stylesheets.append(CSS(string=document.page_css, base_url=document.base_url,
                            url_fetcher=pdf.fetcher, font_config=pdf.font_config))
@@ -74,16 +81,19 @@ def _children(box, floats: bool = True) -> list:  # noqa: ANN001 - weasyprint bo
 
 
 def _content_bottom(box, page_bottom: float) -> float | None:  # noqa: ANN001
-    """Lowest ink-bearing edge under ``box``: line boxes, images, and the border box of
-    every box that ends on this page (a box split onto the next page is stretched to the
-    page bottom, so its own edge says nothing; its children do)."""
-    from weasyprint.formatting_structure.boxes import LineBox
+    """Lowest ink-bearing edge under ``box``: line boxes, images, and the bottom edge of
+    every box that draws one (border, padding, background) and ends on this page. A box
+    split onto the next page is stretched to the page bottom, so its own edge says
+    nothing; its children do. Plain boxes may hold collapsed margins: children decide."""
+    from weasyprint.formatting_structure.boxes import LineBox, ReplacedBox
 
     if isinstance(box, LineBox):
         return box.position_y + box.height
     bottoms = [_content_bottom(child, page_bottom) for child in _children(box)]
     edge = box.border_box_y() + box.border_height()
-    if abs(edge - page_bottom) > EPSILON:
+    draws_edge = (isinstance(box, ReplacedBox) or box.border_bottom_width or box.padding_bottom
+                  or box.style["background_color"].alpha)
+    if draws_edge and abs(edge - page_bottom) > EPSILON:
         bottoms.append(edge)
     found = [bottom for bottom in bottoms if bottom is not None]
     return max(found) if found else None
@@ -138,6 +148,21 @@ def catalog_languages() -> list[str]:
     return sorted(path.parent.parent.name.replace("_", "-") for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
+def cover_layout(renderer: HandoutRenderer, language: str):  # noqa: ANN201 - weasyprint.Document
+    """The cover letter of a typical patient: appointment, arrival, place, clinician, one
+    line of preparation, and every sample handout in ``language``."""
+    workspace = renderer.workspace
+    files = [file for file in workspace.handout_files() if file.language == language]
+    enclosed = [EnclosedHandout(workspace.load_handout(file).handout.title, language, False) for file in files]
+    row = RosterRow(patient_id="bench", patient_name="Sam Example", language=language,
+                    handouts=[file.id for file in files], appointment=dt.datetime(2026, 12, 1, 9, 30),
+                    arrive_minutes_before=30, location="Building B, 2nd floor, room 214",
+                    clinician="Dr. Example", prep="Nothing to eat or drink after midnight.")
+    document = render_cover_html(row, enclosed, renderer.brand, renderer.paper, workspace.root,
+                                 workspace.template_path)
+    return layout_html(renderer.pdf, document)
+
+
 def pdf_page_count(pdf: bytes) -> int:
     with pikepdf.open(io.BytesIO(pdf)) as document:
         return len(document.pages)
@@ -184,6 +209,11 @@ def main() -> None:
     for language in catalog_languages():
         counts = [footer_lines(layout(renderer, file, language)) for file in english]
         print(f"  {language}: {max(counts)}")
+
+    languages = sorted({file.language for file in files})
+    print("cover letter of a typical patient, fill of its page: "
+          + ", ".join(f"{language} {page_fills(cover_layout(renderer, language))[0].fill:.0%}"
+                      for language in languages))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import polib
@@ -107,12 +108,17 @@ def test_the_schema_rejects_a_broken_file(tmp_path):
     assert not xliff_schema().validate(etree.parse(str(broken)))
 
 
-def toolkit(tool: str, source: Path, target: Path) -> Path:
-    """Run a translate-toolkit converter (installed with the test extra)."""
-    command = Path(__file__).resolve().parents[1] / ".venv" / "bin" / tool
+def toolkit_program(tool: str) -> str:
+    """A translate-toolkit command (installed with the test extra, beside this Python)."""
+    command = Path(sys.executable).parent / tool
     program = str(command) if command.exists() else shutil.which(tool)
     assert program, f"{tool} missing: pip install -e '.[test]'"
-    done = subprocess.run([program, "-i", str(source), "-o", str(target)], capture_output=True, text=True)
+    return program
+
+
+def toolkit(tool: str, source: Path, target: Path) -> Path:
+    """Run a translate-toolkit converter."""
+    done = subprocess.run([toolkit_program(tool), "-i", str(source), "-o", str(target)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return target
 
@@ -155,9 +161,8 @@ def set_target(path: Path, source: str, target: str) -> None:
 def test_podebug_pseudo_translations_are_refused(cli, workspace, tmp_path, style):
     exported = tmp_path / f"{RETRO}.es.po"
     assert cli("i18n", "export", "--lang", "es", "-o", tmp_path, "-w", workspace, RETRO).exit_code == 0
-    command = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "podebug"
     pseudo = tmp_path / "pseudo.po"
-    done = subprocess.run([str(command) if command.exists() else "podebug", f"--rewrite={style}",
+    done = subprocess.run([toolkit_program("podebug"), f"--rewrite={style}",
                            "-i", str(exported), "-o", str(pseudo)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     before = (workspace / f"handouts/{RETRO}/es.yaml").read_bytes()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from handoutgen.errors import HandoutgenError
@@ -220,6 +220,39 @@ def test_check_on_a_damaged_workspace(fuzz_workspace, content, target):
         path.write_bytes(original)
     assert result.exit_code in (0, 1), result.stderr
     json.loads(result.stdout)
+
+
+BRAND = Path("styles/brands/riverside/brand.yaml")
+# Quoted any text (JSON strings are YAML double-quoted strings: NUL and controls as \\u0000).
+raw_values = raw_flow | st.text(max_size=300).map(json.dumps) | st.sampled_from(
+    ["../../etc/passwd", "x" * 300, "''", "logo.SVG", "logo.png", "/dev/zero", ".", "~/.ssh/id_rsa"])
+
+
+@fuzz_settings()
+@example(brand_field="logo", brand_value=json.dumps("logo\0.svg"), check_field="jargon_file", check_value="x" * 300)
+@given(brand_field=st.just("logo") | st.sampled_from(list(Brand.model_fields)), brand_value=raw_values,
+       check_field=st.just("jargon_file") | st.sampled_from(["max_grade", "review_interval_months", "unknown"]),
+       check_value=raw_values)
+def test_brand_and_config_values(fuzz_workspace, brand_field, brand_value, check_field, check_value):
+    """One field of the sample brand and one content-check setting replaced by anything."""
+    from handoutgen.content import load_jargon
+    from handoutgen.workspace import Workspace
+
+    brand_path, config_path = fuzz_workspace / BRAND, fuzz_workspace / "handoutgen.yaml"
+    brand_before, config_before = brand_path.read_bytes(), config_path.read_bytes()
+    lines = [line for line in brand_before.decode().splitlines() if not line.startswith(f"{brand_field}:")]
+    brand_path.write_text("\n".join([*lines, f"{brand_field}: {brand_value}"]) + "\n", encoding="utf-8")
+    config_path.write_text(config_before.decode() + f"checks:\n  {check_field}: {check_value}\n", encoding="utf-8")
+    try:
+        workspace = Workspace(fuzz_workspace)
+        for action in (lambda: workspace.load_brand("riverside"), lambda: load_jargon(workspace)):
+            try:
+                action()
+            except HandoutgenError as error:
+                assert error.render()
+    finally:
+        brand_path.write_bytes(brand_before)
+        config_path.write_bytes(config_before)
 
 
 # --- the roster reader ----------------------------------------------------------------------

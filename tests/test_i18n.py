@@ -494,7 +494,7 @@ def test_sources_in_a_translation_are_marked_english_and_isolated(cli, workspace
     assert url.startswith("/")  # the sample's URL is site-relative: meaningless on paper
     ws = Workspace(workspace)
     localized = ws.load_handout(ws.select([RETRO], ["ar"])[0])
-    html = render_handout_html(localized, ws.load_brand(), "letter", ws.root, ws.templates_dir).html
+    html = render_handout_html(localized, ws.load_brand(), "letter", ws.root, ws.template_path).html
     assert f'<bdi lang="en" dir="ltr">{title}' in html
     assert f'<bdi lang="en" dir="ltr">{note}</bdi>' in html
     assert url not in html
@@ -510,3 +510,17 @@ def test_an_absolute_source_url_is_printed(cli, workspace, tmp_path):
     path.write_text(path.read_text().replace("url: /learn/", "url: https://www.example.org/learn/", 1))
     assert cli("build", RETRO, "--lang", "en", "-w", workspace, "-o", tmp_path).exit_code == 0
     assert "https://www.example.org/learn/" in pdf_text(tmp_path / f"{RETRO}.en.pdf").replace(" ", "")
+
+
+def test_check_points_at_a_moved_segment_where_it_is_written(cli, workspace):
+    path = workspace / ENGLISH
+    data = yaml.safe_load(path.read_text())
+    data["reasons"][0], data["reasons"][3] = data["reasons"][3], data["reasons"][0]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    spanish = workspace / f"handouts/{RETRO}/es.yaml"
+    translation = yaml.safe_load(spanish.read_text())
+    translation["segments"]["reasons.4"]["text"] += " TBD"  # now printed first, as reasons.1
+    spanish.write_text(yaml.safe_dump(translation, allow_unicode=True, sort_keys=False))
+    line = next(n for n, l in enumerate(spanish.read_text().splitlines(), 1) if "TBD" in l)
+    result = cli("check", "-w", workspace)
+    assert f"handouts/{RETRO}/es.yaml:{line}: error: field 'segments.reasons.4.text': placeholder marker" in result.stderr

@@ -502,3 +502,26 @@ def test_every_command_names_the_broken_handout(cli, workspace, tmp_path, comman
     assert "Traceback" not in result.stdout + result.stderr
     assert result.exit_code == 1, (result.stdout, result.stderr)
     assert f"{HANDOUT}:{line}: " in result.stderr and problem in result.stderr, result.stderr
+
+
+def test_list_never_prints_control_characters(cli, workspace):
+    edit(workspace, 'version: "1.0"', r'version: "\e[2J1.0"')
+    result = cli("list", "--workspace", workspace)
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "\\x1b[2J1.0" in result.stdout
+
+
+@pytest.mark.parametrize("file, old, new, field", [
+    (BRAND, "logo: logo.svg", r'logo: "logo\0.svg"', "logo"),
+    (BRAND, "logo: logo.svg", "logo: " + "l" * 300 + ".svg", "logo"),
+    (Path("handoutgen.yaml"), "default_brand: riverside", 'default_brand: riverside\nchecks:\n  jargon_file: "j\\0.yaml"',
+     "checks.jargon_file"),
+    (Path("handoutgen.yaml"), "default_brand: riverside",
+     "default_brand: riverside\nchecks:\n  jargon_file: " + "j" * 5000, "checks.jargon_file"),
+])
+def test_file_names_the_system_would_refuse_are_errors_at_their_line(cli, workspace, file, old, new, field):
+    edit(workspace, old, new, file)
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert f"{file}:" in result.stderr and f"field '{field}'" in result.stderr

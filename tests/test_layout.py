@@ -8,12 +8,15 @@ from the PDF.
 
 from __future__ import annotations
 
+import csv
+import ctypes
 import importlib.util
 import math
 import sys
 from dataclasses import replace
 
 import pypdfium2
+import pypdfium2.raw as pdfium
 import pytest
 
 from conftest import REPO
@@ -180,3 +183,98 @@ def test_header_puts_the_phone_at_the_far_end(cli, workspace, tmp_path, language
         assert phone[0] < margin + 10 and clinic[0] > width / 2
     else:
         assert phone[1] > width - margin - 10 and clinic[1] < width / 2
+
+
+# The cover letter -----------------------------------------------------------------------
+
+COVER_ROWS = {  # language: (name, handouts, appointment, what the big type must show)
+    "en": ("Ann Example", "retrograde-pyelography;nephrostomy-ureteral-stent", "2026-12-01T09:30",
+           ["Tuesday, December 1, 2026", "9:30 AM", "9:00 AM"]),
+    "es": ("Ana Ejemplo", "retrograde-pyelography;nephrostomy-ureteral-stent", "2026-12-01T09:30",
+           ["martes, 1 de diciembre de 2026", "9:30", "9:00"]),
+    "ar": ("محمد علي", "retrograde-pyelography;nephrostomy-ureteral-stent", "2026-12-01T09:30",
+           ["ديسمبر", "2026", "9:30", "9:00"]),
+    "zh-Hans": ("陈伟", "retrograde-pyelography", "2026-12-01T14:00", ["2026年12月1日星期二", "14:00", "13:30"]),
+}
+
+
+@pytest.fixture(scope="module")
+def covers(tmp_path_factory):
+    """One packet per sample language, made by `handoutgen packets` from a roster."""
+    from conftest import run_cli
+
+    folder = tmp_path_factory.mktemp("covers")
+    roster = folder / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["patient_id", "patient_name", "language", "handouts", "appointment",
+                         "arrive_minutes_before", "location", "clinician", "prep"])
+        for language, (name, handouts, appointment, _) in COVER_ROWS.items():
+            writer.writerow([f"P-{language}", name, language, handouts, appointment, "30",
+                             "Building B, 2nd floor, room 214", "Dr. Example",
+                             "Nothing to eat or drink after midnight."])
+    out = folder / "packets"
+    result = run_cli("packets", roster, "--out", out, "--jobs", "2", "-w", REPO)
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def cover_type(path) -> tuple[float, list[tuple[float, str, str, tuple]]]:
+    """Page width and height and, for every character of page 1: (font size, font name, char, box)."""
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        page = document[0]
+        textpage = page.get_textpage()
+        chars = []
+        for index in range(textpage.count_chars()):
+            name = ctypes.create_string_buffer(256)
+            pdfium.FPDFText_GetFontInfo(textpage.raw, index, name, 256, None)
+            chars.append((round(pdfium.FPDFText_GetFontSize(textpage.raw, index), 1), name.value.decode(),
+                          textpage.get_text_range(index, 1), textpage.get_charbox(index)))
+        return page.get_width(), page.get_height(), chars
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize("language", sorted(COVER_ROWS))
+def test_cover_sets_when_to_come_largest_and_bold(covers, language):
+    _, _, chars = cover_type(covers / f"P-{language}.pdf")
+    largest = max(size for size, *_ in chars)
+    big = [(name, char) for size, name, char, _ in chars if size == largest and char.strip()]
+    big_text = "".join(char for _, char in big)
+    for expected in COVER_ROWS[language][3]:  # the date, the time and the arrival time, nothing else
+        assert expected.replace(" ", "") in big_text.replace("\u202f", ""), (expected, big_text)
+    assert all("Bold" in name for name, _ in big)
+    assert "Riverside" not in big_text and "Example" not in big_text
+
+
+@pytest.mark.parametrize("language", sorted(COVER_ROWS))
+def test_cover_gives_the_phone_at_the_top_at_the_far_end(covers, language):
+    width, height, _ = cover_type(covers / f"P-{language}.pdf")
+    phone = max(header_positions(covers / f"P-{language}.pdf", "(555) 010-0142"), key=lambda found: found[2])
+    assert phone[2] > height * 0.85  # in the letterhead
+    if language == "ar":
+        assert phone[1] < width / 2
+    else:
+        assert phone[0] > width / 2
+
+
+@pytest.mark.parametrize("language", sorted(COVER_ROWS))
+def test_cover_is_balanced_and_boxes_the_preparation(renderers, language):
+    document = pages.cover_layout(renderers["letter"], language)
+    assert len(document.pages) == 1
+    assert pages.page_fills(document)[0].fill >= 0.8  # not a top-heavy page with its bottom half empty
+    root = document.pages[0]._page_box.children[0]
+    prep = [box for box in boxes_of(root) if "prep" in box.element.get("class", "").split()]
+    assert prep and prep[0].border_top_width > 0 and prep[0].border_bottom_width > 0
+    assert "Nothing to eat or drink after midnight." in "".join(text_of(prep[0]))
+
+
+def boxes_of(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from boxes_of(child)
+
+
+def text_of(box) -> list[str]:
+    return [child.text for child in boxes_of(box) if hasattr(child, "text")]

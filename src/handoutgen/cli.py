@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import unicodedata
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from handoutgen import __version__, clock
-from handoutgen.errors import ErrorList, HandoutgenError, Location
+from handoutgen.errors import ErrorList, HandoutgenError, Location, terminal_safe
 from handoutgen.workspace import Workspace
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -56,15 +55,6 @@ class SchemaKind(str, Enum):
 WorkspaceOption = Annotated[
     Path, typer.Option("--workspace", "-w", help="Workspace folder (holds handouts/, templates/, styles/).")
 ]
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with control characters shown as escapes: file content never drives the terminal."""
-    return "".join(
-        char if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Cs")
-        else f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
-        for char in text
-    )
 
 
 def report(errors: list[HandoutgenError], root: Path | None) -> None:
@@ -400,7 +390,7 @@ def list_handouts(
             table.add_column(column, no_wrap=True)
         table.add_column("status", overflow="fold", min_width=10)
         for row in rows:
-            table.add_row(row["id"], row["language"], row.get("version", ""),
+            table.add_row(row["id"], row["language"], terminal_safe(row.get("version", "")),
                           row.get("last_reviewed", ""), row["status"])
         out.print(table)
     report(list(problems.values()), ws.root)

@@ -92,13 +92,15 @@ def _subject(workspace: Workspace, file: HandoutFile) -> Subject:
     loaded = workspace.loaded(file.path)
     texts = []
     for seg_id, text in segments(localized.handout).items():
+        line = None
         if localized.translation is not None:
-            data_path: tuple = ("segments", seg_id, "text")
-            where = f"segments.{seg_id}.text"
+            key = (localized.stored_as or {}).get(seg_id)  # a moved segment sits under its old id
+            where = f"segments.{key or seg_id}.text"
+            if key is not None:
+                line = loaded.line_of(("segments", key, "text"))
         else:
-            data_path = tuple(int(p) - 1 if p.isdigit() else p for p in seg_id.split("."))
             where = seg_id
-        line = loaded.line_of(data_path) if (localized.translation is None or seg_id in localized.translation.segments) else None
+            line = loaded.line_of(tuple(int(p) - 1 if p.isdigit() else p for p in seg_id.split(".")))
         texts.append(Text(seg_id, text, line, where))
     return Subject(file, localized.handout, localized, texts)
 

@@ -7,18 +7,19 @@ without a traceback.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-# C0/C1 controls (but newline and tab), DEL, lone surrogates and bidi embeddings/overrides/isolates:
-# quoted input must never move the cursor, recolour or reorder the terminal.
-_UNSAFE_FOR_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
-
 
 def terminal_safe(text: str) -> str:
-    """``text`` with every control character shown as ``<U+001B>`` instead of acting on a terminal."""
-    return _UNSAFE_FOR_TERMINAL.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    """``text`` with control and format characters as escapes (``\\x1b``, ``\\u202e``): file
+    content quoted in a message never moves the cursor, recolours or reorders the terminal."""
+    return "".join(
+        char if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Cs")
+        else f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+        for char in text
+    )
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,19 @@
 """Exchange translations with translators' tools: PO (gettext) and XLIFF 1.2.
 
-Export writes one file per handout and language. Each segment has its stable id
-(PO msgctxt / XLIFF trans-unit id), the source text, any existing translation, and a
-note with the section. A stale translation is exported for review (PO fuzzy with the
-previous source; XLIFF state needs-review-translation).
+Export writes one file per handout and language. Each segment has its id (PO msgctxt /
+XLIFF trans-unit id, and a "segment: <id> of <handout> in <language>" note that survives
+conversions), the source text, any existing translation with its review state, and a note
+with the section. A stale translation is exported for review (PO fuzzy with the previous
+source; XLIFF state needs-review-translation). PO is written line by line so every state
+stays valid for GNU msgfmt and polib.
 
-Import merges a translated file back into ``handouts/<id>/<lang>.yaml``. It refuses a
-segment whose source text is not the current one (the file was exported before the
-source changed: that segment stays stale, and the report says so), an unknown id, and
-a "translation" that is source-language text. It never drops an existing translation,
-skips entries the translator left unconfirmed, and writes the YAML atomically.
+Import reads the handout and language from the file itself (PO header, XLIFF original,
+segment notes; the file name last) and merges it into ``handouts/<id>/<lang>.yaml``. It
+refuses a segment whose source text is not the current one (the file was exported before
+the source changed: that segment stays stale, and the report says so), an unknown id,
+source-language text, pseudo-translations and placeholders. It never drops an existing
+translation, skips entries the translator left unconfirmed, records review states with who
+and when, and writes the YAML atomically.
 """
 
 from __future__ import annotations
@@ -310,13 +314,12 @@ def dump_translation(translation: Translation, order: list[str]) -> bytes:
     return (header + body).encode("utf-8")
 
 
-def import_file(workspace: Workspace, path: Path, reviewer: str = "",
-                today: dt.date | None = None) -> tuple[ImportReport, bytes | None]:
+def import_file(workspace: Workspace, path: Path, reviewer: str = "") -> tuple[ImportReport, bytes | None]:
     """Merge ``path`` into its translation; return the report and the new YAML (None if unchanged).
 
     A unit marked reviewed or approved (XLIFF signed-off / final, PO flag) records who and
     when: ``reviewer`` (i18n import --reviewer), else the name the file gives; the file's date,
-    else ``today``. Such a mark without any name is refused: a review needs a reviewer.
+    else today. Such a mark without any name is refused: a review needs a reviewer.
     """
     if not path.is_file():
         raise UsageError(f"{path} not found")
@@ -370,7 +373,7 @@ def import_file(workspace: Workspace, path: Path, reviewer: str = "",
                 continue
             if unit.state in PO_REVIEW_FLAGS:
                 translation = with_segment(translation, unit.id, current[unit.id], target, unit.state,
-                                           reviewer or unit.by, unit.on or today or clock.today())
+                                           reviewer or unit.by, unit.on or clock.today())
             else:
                 translation = with_segment(translation, unit.id, current[unit.id], target)
             report.updated.append(unit.id)

@@ -67,6 +67,11 @@ LanguageTag = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
 HexColour = Annotated[str, Field(pattern=HEX_COLOUR_PATTERN)]
 Phone = Annotated[str, Field(pattern=PHONE_PATTERN)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+# A file named in a YAML file: the operating system refuses NUL, control characters and very
+# long names with exceptions of its own, so they are errors here, at the line that names them.
+FILE_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+PATTERN_HELP[FILE_NAME_PATTERN] = "a file name may not contain control characters"
+FileName = Annotated[str, Field(pattern=FILE_NAME_PATTERN, max_length=255)]
 VersionText = Annotated[str, BeforeValidator(_no_bare_number), Field(min_length=1, max_length=20)]
 
 
@@ -204,7 +209,7 @@ class Brand(Strict):
     """A clinic's identity (``styles/brands/<name>/brand.yaml``)."""
 
     name: Text = Field(description="Clinic name, printed in the header.")
-    logo: str = Field("", description="SVG or PNG file beside brand.yaml; empty for none.")
+    logo: FileName = Field("", description="SVG or PNG file beside brand.yaml; empty for none.")
     logo_alt: str = Field("", description="Alternative text for the logo.")
     colours: BrandColours
     phone: Phone
@@ -231,7 +236,7 @@ class CheckSettings(Strict):
     )
     pemat_target: float = Field(70, ge=0, le=100, description="Minimum PEMAT-style score, in percent.")
     review_interval_months: int = Field(24, ge=1)
-    jargon_file: str = Field("jargon.yaml", description="Jargon list with plain alternatives, in the workspace.")
+    jargon_file: FileName = Field("jargon.yaml", description="Jargon list with plain alternatives, in the workspace.")
 
 
 class WorkspaceConfig(Strict):

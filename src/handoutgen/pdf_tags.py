@@ -10,7 +10,9 @@ WeasyPrint tags the flow of a document, but (as of 70.0):
 /Artifact marked content (read once, not on every page), except the first page's logo,
 which joins the tree as a Figure with its /Alt. ``merge`` builds one document from
 several tagged parts with ONE structure tree. A file claims PDF/UA (XMP pdfuaid:part)
-only when every part claimed it and every marked-content item is reachable.
+only when every part claimed it, and ``tidy`` keeps a claim only when every piece of
+marked content has an owner in the tree. ``fix_rtl_text`` makes right-to-left text read
+and extract in logical order.
 """
 
 from __future__ import annotations
@@ -87,37 +89,6 @@ def marked_content_ids(page: pikepdf.Page) -> list[int]:
     ]
 
 
-def unreachable_marked_content(pdf: pikepdf.Pdf) -> list[tuple[int, int]]:
-    """(page number from 1, MCID) of marked content the structure tree does not reach."""
-    pages = list(pdf.pages)
-    if "/StructTreeRoot" not in pdf.Root:
-        return [(n, mcid) for n, page in enumerate(pages, 1) for mcid in marked_content_ids(page)]
-    tree = pdf.Root.StructTreeRoot
-    reachable = reachable_elements(tree)
-    parents = dict(number_tree_items(tree.ParentTree)) if "/ParentTree" in tree else {}
-    missing = []
-    for number, page in enumerate(pages, 1):
-        key = page.obj.get("/StructParents")
-        owners = parents.get(int(key)) if key is not None else None
-        for mcid in marked_content_ids(page):
-            owner = owners[mcid] if owners is not None and mcid < len(owners) else None
-            if not (_is_element(owner) and owner.objgen in reachable and _owner_points_back(owner, page, mcid)):
-                missing.append((number, mcid))
-    return missing
-
-
-def _owner_points_back(owner: Dictionary, page: pikepdf.Page, mcid: int) -> bool:
-    """The element lists this MCID on this page among its kids (so the tree, not just the ParentTree, reaches it)."""
-    for kid in _kids(owner):
-        if isinstance(kid, Dictionary) and kid.get("/Type") == Name.MCR:
-            kid_page = kid.get("/Pg", owner.get("/Pg"))
-            if int(kid.MCID) == mcid and kid_page is not None and kid_page.objgen == page.obj.objgen:
-                return True
-        elif not isinstance(kid, Dictionary) and int(kid) == mcid:
-            return owner.get("/Pg") is not None and owner.Pg.objgen == page.obj.objgen
-    return False
-
-
 def claims_pdfua(pdf: pikepdf.Pdf) -> bool:
     metadata = pdf.Root.get("/Metadata")
     return metadata is not None and PDFUA_CLAIM in metadata.read_bytes()
@@ -129,7 +100,7 @@ def claims_pdfua(pdf: pikepdf.Pdf) -> bool:
 def tidy(pdf: pikepdf.Pdf) -> None:
     """Page furniture that the tree does not reach becomes artifacts; the first logo a Figure.
 
-    If anything drawn is still unreachable afterwards, the file stops claiming PDF/UA.
+    Marked content that no structure element owns makes the file stop claiming PDF/UA.
     """
     tree = pdf.Root.get("/StructTreeRoot")
     if tree is None:
@@ -138,19 +109,21 @@ def tidy(pdf: pikepdf.Pdf) -> None:
     reachable = reachable_elements(tree)
     parents = dict(number_tree_items(tree.ParentTree)) if "/ParentTree" in tree else {}
     logo_placed = False
+    ownerless = 0  # marked content no structure element claims: the file cannot claim PDF/UA
     for page in pdf.pages:
         key = page.obj.get("/StructParents")
         owners = parents.get(int(key)) if key is not None else None
-        if owners is None:
-            continue
         operations = pikepdf.parse_content_stream(page)
         changed = False
         for index, (operands, operator) in enumerate(operations):
             if str(operator) != "BDC" or not isinstance(operands[1], Dictionary) or "/MCID" not in operands[1]:
                 continue
             mcid = int(operands[1].MCID)
-            owner = owners[mcid] if mcid < len(owners) else None
-            if not _is_element(owner) or owner.objgen in reachable:
+            owner = owners[mcid] if owners is not None and mcid < len(owners) else None
+            if not _is_element(owner):
+                ownerless += 1
+                continue
+            if owner.objgen in reachable:
                 continue
             if not logo_placed and owner.S == Name.Figure and "/Alt" in owner:
                 _adopt_as_first(tree, owner)
@@ -164,7 +137,7 @@ def tidy(pdf: pikepdf.Pdf) -> None:
         if changed:
             page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(operations))
     _scope_table_headers(tree)
-    if unreachable_marked_content(pdf):
+    if ownerless:
         _drop_pdfua_claim(pdf)
 
 
@@ -237,6 +210,7 @@ def _drop_pdfua_claim(pdf: pikepdf.Pdf) -> None:
 
 
 _TEXT_SHOWING = {"TJ", "Tj", "'", '"'}
+_NO_TEXT = pikepdf.String("\x00")  # /ActualText of a glyph whose text another glyph carries
 
 
 def fix_rtl_text(pdf: pikepdf.Pdf) -> None:
@@ -285,6 +259,152 @@ def fix_rtl_text(pdf: pikepdf.Pdf) -> None:
             fixed = re.sub(r"(<[0-9a-fA-F]+>\s*)<([0-9a-fA-F]{8,})>", _drawing_order, cmap)
             if fixed != cmap:
                 stream.write(fixed.encode("latin-1"))
+    _MarkClusters(pdf, maps).apply()
+
+
+class _MarkClusters:
+    """Vowel marks (shadda, tanween, damma…) extract with their letter.
+
+    WeasyPrint draws each mark of a right-to-left run as its own text operator just before
+    its base letter, with its origin inside the letter's box, so extractors put the mark
+    before the letter. Here the base is re-encoded with a new code for the same glyph whose
+    ToUnicode holds letter and marks (in drawing order, like a ligature), and the mark's
+    own glyph is given an /ActualText of U+0000: poppler drops that character and PDFium
+    skips marked content whose /ActualText has only control characters (an empty one it
+    ignores). Screen readers read the tag's /ActualText instead. The drawing is unchanged.
+    """
+
+    def __init__(self, pdf: pikepdf.Pdf, maps: dict[tuple[int, int], dict[int, str]]):
+        self.pdf = pdf
+        self.maps = maps
+        self.codes: dict[tuple[int, int], dict[tuple[int, ...], int]] = {}  # font -> cluster -> new code
+        self.fonts: dict[tuple[int, int], Dictionary] = {}
+        self.first_code: dict[tuple[int, int], int] = {}
+        self.marks = {objgen: {code for code, text in mapping.items() if self._is_mark(text)}
+                      for objgen, mapping in maps.items()}
+
+    def apply(self) -> None:
+        if not any(self.marks.values()):
+            return
+        for page in self.pdf.pages:
+            self._page(page)
+        for objgen, clusters in self.codes.items():
+            self._extend_font(self.fonts[objgen], clusters)
+
+    def _is_mark(self, text: str) -> bool:
+        return bool(text) and all(unicodedata.category(char) == "Mn" for char in text)
+
+    def _page(self, page: pikepdf.Page) -> None:
+        fonts = page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
+        operations = pikepdf.parse_content_stream(page)
+        rewritten: list = []
+        font: Dictionary | None = None
+        pending: list[int] = []  # marks waiting for their base letter (the next glyph drawn)
+        changed = False
+        for operands, operator in operations:
+            name = str(operator)
+            if name == "Tf":
+                font = fonts.get(operands[0])
+                pending = []
+            elif name in ("BT", "ET"):
+                pending = []
+            elif name in _TEXT_SHOWING and font is not None and self.marks.get(font.objgen):
+                codes = _glyph_codes(operands)
+                mapping = self.maps[font.objgen]
+                if len(codes) == 1 and codes[0] in self.marks[font.objgen]:
+                    pending.append(codes[0])
+                    rewritten += [
+                        pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=_NO_TEXT)],
+                                                         pikepdf.Operator("BDC")),
+                        pikepdf.ContentStreamInstruction(operands, operator),
+                        pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")),
+                    ]
+                    changed = True
+                    continue
+                if pending and codes and _is_rtl(mapping.get(codes[0], "")):
+                    operands = self._recode_first_glyph(font, operands, (codes[0], *pending))
+                pending = []
+            rewritten.append(pikepdf.ContentStreamInstruction(operands, operator))
+        if changed:
+            page.obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
+
+    def _recode_first_glyph(self, font: Dictionary, operands: list, cluster: tuple[int, ...]) -> list:
+        clusters = self.codes.setdefault(font.objgen, {})
+        if font.objgen not in self.fonts:
+            self.fonts[font.objgen] = font
+            self.first_code[font.objgen] = self._next_code(font)
+        if cluster not in clusters:
+            clusters[cluster] = self.first_code[font.objgen] + len(clusters)
+        code = clusters[cluster].to_bytes(2, "big")
+        items = list(operands[0]) if isinstance(operands[0], Array) else [operands[0]]
+        for index, item in enumerate(items):
+            if isinstance(item, pikepdf.String) and len(bytes(item)) >= 2:
+                items[index] = pikepdf.String(code + bytes(item)[2:])
+                break
+        return [Array(items)] if isinstance(operands[0], Array) else [items[0], *operands[1:]]
+
+    def _next_code(self, font: Dictionary) -> int:
+        """First code after every code the font maps or gives a width (new codes reuse glyphs)."""
+        widths = _Widths(font.DescendantFonts[0])
+        return max([*self.maps[font.objgen], *widths.codes, 0]) + 1
+
+    def _extend_font(self, font: Dictionary, clusters: dict[tuple[int, ...], int]) -> None:
+        descendant = font.DescendantFonts[0]
+        first_new = min(clusters.values())
+        last_new = max(clusters.values())
+        glyph_of = bytearray()
+        old_map = descendant.get("/CIDToGIDMap")
+        old_bytes = old_map.read_bytes() if isinstance(old_map, pikepdf.Stream) else None
+        for code in range(last_new + 1):
+            if old_bytes is not None and 2 * code + 2 <= len(old_bytes):
+                glyph_of += old_bytes[2 * code:2 * code + 2]
+            else:
+                glyph_of += (code if code < first_new else 0).to_bytes(2, "big")
+        widths = _Widths(descendant)
+        entries = []
+        for cluster, code in clusters.items():
+            base = cluster[0]
+            base_glyph = int.from_bytes(glyph_of[2 * base:2 * base + 2], "big")
+            glyph_of[2 * code:2 * code + 2] = base_glyph.to_bytes(2, "big")
+            entries += [code, Array([widths(base)])]
+            text = self.maps[font.objgen].get(base, "") + "".join(
+                self.maps[font.objgen].get(mark, "") for mark in cluster[1:])
+            self._add_to_unicode(font, code, text[::-1])  # drawing order, as extractors expect
+        descendant.CIDToGIDMap = self.pdf.make_stream(bytes(glyph_of))
+        descendant.W = Array(list(descendant.get("/W", Array())) + entries)
+
+    def _add_to_unicode(self, font: Dictionary, code: int, text: str) -> None:
+        stream = font.ToUnicode
+        cmap = stream.read_bytes().decode("latin-1")
+        entry = f"1 beginbfchar\n<{code:04x}> <{text.encode('utf-16-be').hex()}>\nendbfchar\n"
+        stream.write(cmap.replace("endcmap", entry + "endcmap", 1).encode("latin-1"))
+
+
+class _Widths:
+    """Glyph code → advance width from a CIDFont's /W array."""
+
+    def __init__(self, descendant: Dictionary):
+        self.default = float(descendant.get("/DW", 1000))
+        self.widths: dict[int, float] = {}
+        items = list(descendant.get("/W", Array()))
+        index = 0
+        while index < len(items):
+            first = int(items[index])
+            if isinstance(items[index + 1], Array):
+                for offset, width in enumerate(items[index + 1]):
+                    self.widths[first + offset] = float(width)
+                index += 2
+            else:
+                for code in range(first, int(items[index + 1]) + 1):
+                    self.widths[code] = float(items[index + 2])
+                index += 3
+
+    @property
+    def codes(self) -> list[int]:
+        return list(self.widths)
+
+    def __call__(self, code: int) -> float:
+        return self.widths.get(code, self.default)
 
 
 def _drawing_order(match: re.Match) -> str:
@@ -436,17 +556,18 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
         document.K.append(element)
         source_tree = source.Root.get("/StructTreeRoot")
         if source_tree is None:
-            conformant = conformant and not any(marked_content_ids(page) for page in pages)
-            continue
+            continue  # untagged: it did not claim PDF/UA, so neither does the merged file
         for kid in _unwrapped_kids(source_tree):
             copied = _copy(target, kid)
             if _is_element(copied):
                 copied.P = element
             element.K.append(copied)
         offset = next_key
-        source_parents = list(number_tree_items(source_tree.ParentTree)) if "/ParentTree" in source_tree else []
+        # one copy of the whole ParentTree (fast, in qpdf), then its entries re-keyed
+        copied_parents = _copy(target, source_tree.ParentTree) if "/ParentTree" in source_tree else Dictionary()
+        source_parents = list(number_tree_items(copied_parents))
         for key, value in source_parents:
-            parent_tree.append((key + offset, _copy(target, value)))
+            parent_tree.append((key + offset, value))
         next_key = offset + max([key + 1 for key, _ in source_parents] + [int(source_tree.get("/ParentTreeNextKey", 0))])
         _shift_struct_parents(pages, offset)
         for mapping, merged in (("/RoleMap", role_map), ("/ClassMap", class_map)):
@@ -472,7 +593,7 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
         root.Lang = pikepdf.String(language)
     target.docinfo["/Title"] = title
     unique_font_subset_names(target)
-    root.Metadata = target.make_stream(_xmp(title, language, conformant and not unreachable_marked_content(target)))
+    root.Metadata = target.make_stream(_xmp(title, language, conformant))
 
 
 def _copy(target: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:

@@ -132,6 +132,7 @@ class Alignment:
     current: dict[str, SegmentTranslation]  # fingerprint matches: print as is
     stale: dict[str, SegmentTranslation]  # same id, the source text changed
     leftover: dict[str, SegmentTranslation]  # stored, serving no current segment (kept, never dropped)
+    stored_as: dict[str, str] = field(default_factory=dict)  # current id -> its key in the file
 
 
 def align(source_texts: dict[str, str], stored: dict[str, SegmentTranslation]) -> Alignment:
@@ -139,6 +140,7 @@ def align(source_texts: dict[str, str], stored: dict[str, SegmentTranslation]) -
     for seg_id, segment in stored.items():
         by_fingerprint.setdefault(segment.fingerprint, seg_id)
     current: dict[str, SegmentTranslation] = {}
+    stored_as: dict[str, str] = {}
     used: set[str] = set()
     for seg_id, text in source_texts.items():
         found = by_fingerprint.get(fingerprint(text))
@@ -146,12 +148,14 @@ def align(source_texts: dict[str, str], stored: dict[str, SegmentTranslation]) -
             found = seg_id
         if found is not None:
             current[seg_id] = stored[found]
+            stored_as[seg_id] = found
             used.add(found)
     stale = {seg_id: stored[seg_id] for seg_id in source_texts
              if seg_id not in current and seg_id in stored and seg_id not in used}
     used |= set(stale)
     leftover = {seg_id: segment for seg_id, segment in stored.items() if seg_id not in used}
-    return Alignment(current, stale, leftover)
+    stored_as.update({seg_id: seg_id for seg_id in stale})
+    return Alignment(current, stale, leftover, stored_as)
 
 
 def realigned(translation: Translation, source_texts: dict[str, str]) -> Translation:

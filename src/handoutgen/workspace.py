@@ -14,7 +14,7 @@ from handoutgen.load import Loaded, load_yaml
 from handoutgen.logo import logo_problem
 from handoutgen.resources import defaults, find, search_path
 from handoutgen.model import Brand, Handout, Translation, WorkspaceConfig
-from handoutgen.translations import TranslationStatus, fingerprint, localize, status
+from handoutgen.translations import TranslationStatus, align, fingerprint, localize, segments, status
 from handoutgen.validate import validate
 
 CONFIG_FILE = "handoutgen.yaml"
@@ -43,6 +43,7 @@ class Localized:
     untranslated: tuple[str, ...] = ()  # segments printed in the source language (only with --draft)
     stale: tuple[str, ...] = ()  # segments printed from their previous translation
     draft: bool = False  # built with --draft: "DRAFT — not for patients" on every page
+    stored_as: dict[str, str] | None = None  # segment id -> its key in the translation file (moves)
 
     @property
     def out_of_date(self) -> bool:
@@ -230,7 +231,8 @@ class Workspace:
                 Location(file.path),
             )
         handout, untranslated, stale = localize(source, translation, allow_stale, draft)
-        return Localized(handout, translation, state, tuple(untranslated), tuple(stale), draft)
+        stored_as = align(segments(source), translation.segments).stored_as
+        return Localized(handout, translation, state, tuple(untranslated), tuple(stale), draft, stored_as)
 
     def brand_names(self) -> list[str]:
         return sorted(p.parent.name for p in self.brands_dir.glob("*/brand.yaml"))
