@@ -108,7 +108,9 @@ def test_failed_render_keeps_the_previous_pdf(cli, workspace, tmp_path):
     add_to_template(workspace, '<img src="file:///etc/passwd" alt="">')
     assert build_one(cli, workspace, out).exit_code == 1
     assert output.read_bytes() == before
-    assert [p.name for p in out.iterdir()] == [output.name]  # no temp files left
+    # no temp files left; the build record no longer vouches for the kept PDF
+    assert sorted(p.name for p in out.iterdir()) == [".handoutgen-build.json", output.name]
+    assert output.name not in (out / ".handoutgen-build.json").read_text()
 
 
 @pytest.mark.weasyprint_logs_expected
