@@ -35,6 +35,7 @@ fuzz: setup
 bench: setup
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/packets.py 1000
+	$(BIN)/python bench/incremental.py
 
 clean:
 	rm -rf out .pytest_cache
