@@ -529,3 +529,25 @@ def test_file_names_the_system_would_refuse_are_errors_at_their_line(cli, worksp
     assert result.exit_code == 1
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert f"{file}:" in result.stderr and f"field '{field}'" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_handout_that_is_not_a_regular_file_is_refused_without_reading(cli, workspace, kind):
+    import os
+
+    path = workspace / "handouts/odd/en.yaml"
+    path.parent.mkdir()
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it would wait for a writer forever
+    else:
+        path.symlink_to("/dev/zero")  # reading it would never end
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert "handouts/odd/en.yaml: error: not a regular file" in result.stderr
+
+
+def test_windows_line_endings_keep_their_line_numbers(tmp_path):
+    path = tmp_path / "file.yaml"
+    path.write_bytes(b"a: 1\r\nb: 2\r\nc: 2026-02-30\r\n")
+    with pytest.raises(SourceError, match=r"file.yaml:3: field 'c'"):
+        load_yaml(path)
