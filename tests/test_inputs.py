@@ -551,3 +551,21 @@ def test_windows_line_endings_keep_their_line_numbers(tmp_path):
     path.write_bytes(b"a: 1\r\nb: 2\r\nc: 2026-02-30\r\n")
     with pytest.raises(SourceError, match=r"file.yaml:3: field 'c'"):
         load_yaml(path)
+
+
+@pytest.mark.weasyprint_logs_expected  # the build refuses the damaged font as WeasyPrint reports it
+def test_damaged_font_file_is_a_check_error_as_it_fails_build(cli, workspace, tmp_path):
+    font = workspace / "styles/fonts/atkinson-hyperlegible-latin-400-normal.ttf"
+    font.write_bytes(b"not a font" * 100)
+    checked, built = check_and_build(cli, workspace, tmp_path)
+    assert checked.exit_code == 1
+    assert ("styles/fonts/atkinson-hyperlegible-latin-400-normal.ttf: error: font file cannot be read"
+            in checked.stderr)
+    assert built.exit_code == 1
+
+
+def test_fonts_css_that_is_not_utf8_is_an_error(cli, workspace):
+    css = workspace / "styles/fonts/fonts.css"
+    css.write_bytes(css.read_bytes() + b"\n/* \xff\xfe */\n")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1 and "styles/fonts/fonts.css: error: not UTF-8 text" in result.stderr
