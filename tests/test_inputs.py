@@ -569,3 +569,11 @@ def test_fonts_css_that_is_not_utf8_is_an_error(cli, workspace):
     css.write_bytes(css.read_bytes() + b"\n/* \xff\xfe */\n")
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1 and "styles/fonts/fonts.css: error: not UTF-8 text" in result.stderr
+
+
+def test_i18n_status_never_prints_control_characters(cli, workspace):
+    edit(workspace, "  - To check for an injury to your kidneys or ureters.",
+         '  - "To check \\e[2Jfor an injury to your kidneys or ureters."')
+    result = cli("i18n", "status", "--workspace", workspace)
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "\\x1b[2J" in result.stdout
