@@ -583,7 +583,8 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
     if class_map:
         tree.ClassMap = class_map
     if ids:
-        tree.IDTree = target.make_indirect(Dictionary(Names=Array([x for item in sorted(ids.items()) for x in item])))
+        names = [x for name, element in sorted(ids.items()) for x in (pikepdf.String(name), element)]
+        tree.IDTree = target.make_indirect(Dictionary(Names=Array(names)))
     language = language or next((lang for lang in languages if lang), None)
     root = target.Root
     root.StructTreeRoot = tree
@@ -638,13 +639,13 @@ def _shift_struct_parents(pages: list[pikepdf.Page], offset: int) -> None:
                     obj[key] = int(obj[key]) + offset
 
 
-def _merge_ids(target: pikepdf.Pdf, id_tree: pikepdf.Object, ids: dict, suffix: str) -> None:
+def _merge_ids(target: pikepdf.Pdf, id_tree: pikepdf.Object, ids: dict[str, pikepdf.Object], suffix: str) -> None:
     for name, element in _name_tree_items(id_tree):
         copied = _copy(target, element)
         if name in ids:  # the same id in two parts: the later one is renamed
             name = name + suffix
             copied.ID = pikepdf.String(name)
-        ids[pikepdf.String(name)] = copied
+        ids[name] = copied
 
 
 def unique_font_subset_names(pdf: pikepdf.Pdf) -> None:
