@@ -7,6 +7,7 @@ errors with the line and field. Dates are ISO dates, never numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def test_lines_of_values_are_kept(tmp_path):
     path = tmp_path / "file.yaml"
     path.write_text("a:\n  b:\n    - x\n    - y: 1\nc: 2026-01-01\n", encoding="utf-8")
     loaded = load_yaml(path)
-    assert loaded.data == {"a": {"b": ["x", {"y": 1}]}, "c": __import__("datetime").date(2026, 1, 1)}
+    assert loaded.data == {"a": {"b": ["x", {"y": 1}]}, "c": dt.date(2026, 1, 1)}
     assert loaded.line_of(("a", "b", 1, "y")) == 4
     assert loaded.line_of(("c",)) == 5
     assert loaded.line_of(("a", "missing")) == 1
