@@ -377,3 +377,19 @@ def test_merge_keeps_ids_unique_and_role_maps_of_every_part():
     assert [int(page.obj.StructParents) for page in merged.pages] == [0, 1]
     assert [str(part.Lang) for part in tree.K[0].K] == ["en", "de"]
     assert "pdfuaid:part" not in merged.Root.Metadata.read_bytes().decode()  # neither part claimed it
+
+
+def test_hebrew_reads_in_logical_order_from_tags_and_text(tmp_path):
+    """No Hebrew sample yet: a Hebrew paragraph rendered the same way a handout is."""
+    from handoutgen.render_html import HtmlDocument
+    from handoutgen.render_pdf import PdfRenderer
+
+    sentence = "הרופא יסביר לך את התוצאות אחרי הבדיקה"
+    renderer = PdfRenderer(REPO / "styles", [REPO / "styles"])
+    document = HtmlDocument(f'<html lang="he" dir="rtl"><head><title>בדיקה</title></head><body><p>{sentence}</p>'
+                            "</body></html>", "@page { size: A4; }", REPO.as_uri() + "/", ("fonts/fonts.css",))
+    path = tmp_path / "he.pdf"
+    path.write_bytes(renderer.render(document, source=path))
+    assert sentence in structure_text(path)
+    for text in (poppler_text(path), pdf_text(path)):
+        assert " ".join(text.split()) == sentence
