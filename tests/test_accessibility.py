@@ -22,6 +22,7 @@ from pdfua import validate
 
 from conftest import REPO, pdf_pages_text, pdf_text, run_cli
 from handoutgen.assemble import assemble_packet
+from handoutgen.pdf_tags import Part, merge
 from handoutgen.workspace import Workspace
 
 RETRO, NEPHRO = "retrograde-pyelography", "nephrostomy-ureteral-stent"
@@ -341,3 +342,54 @@ def test_vowel_marks_extract_with_their_letter(arabic, word):
     path, source = next((path, source) for path, source in arabic if source[word])
     for text in (poppler_text(path), pdf_text(path)):
         assert arabic_words(text)[word] >= source[word]
+
+
+def _tagged_part(element_id: str, role: str, language: str) -> pikepdf.Pdf:
+    """A one-page tagged PDF as another tool might write it: IDTree, RoleMap, one paragraph."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(612, 792))
+    page = pdf.pages[0]
+    page.obj.Contents = pdf.make_stream(b"/P <</MCID 0>> BDC 0 0 10 10 re f EMC")
+    page.obj.StructParents = 0
+    tree = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+    paragraph = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.StructElem, S=pikepdf.Name(role), P=tree, Pg=page.obj, K=0,
+        ID=pikepdf.String(element_id)))
+    tree.K = pikepdf.Array([paragraph])
+    tree.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array([0, pikepdf.Array([paragraph])])))
+    tree.IDTree = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String(element_id), paragraph]))
+    tree.RoleMap = pikepdf.Dictionary({role: pikepdf.Name.P})
+    pdf.Root.StructTreeRoot = tree
+    pdf.Root.Lang = pikepdf.String(language)
+    return pdf
+
+
+def test_merge_keeps_ids_unique_and_role_maps_of_every_part():
+    first, second = _tagged_part("intro", "/Para", "en"), _tagged_part("intro", "/Absatz", "de")
+    merged = pikepdf.new()
+    merge(merged, [Part(first), Part(second)], "Two parts")
+    tree = merged.Root.StructTreeRoot
+    names = list(tree.IDTree.Names)
+    ids = [str(names[i]) for i in range(0, len(names), 2)]
+    assert len(ids) == len(set(ids)) == 2
+    assert sorted(str(element.ID) for element in names[1::2]) == sorted(ids)
+    assert set(tree.RoleMap.keys()) == {"/Para", "/Absatz"}
+    assert [int(page.obj.StructParents) for page in merged.pages] == [0, 1]
+    assert [str(part.Lang) for part in tree.K[0].K] == ["en", "de"]
+    assert "pdfuaid:part" not in merged.Root.Metadata.read_bytes().decode()  # neither part claimed it
+
+
+def test_hebrew_reads_in_logical_order_from_tags_and_text(tmp_path):
+    """No Hebrew sample yet: a Hebrew paragraph rendered the same way a handout is."""
+    from handoutgen.render_html import HtmlDocument
+    from handoutgen.render_pdf import PdfRenderer
+
+    sentence = "הרופא יסביר לך את התוצאות אחרי הבדיקה"
+    renderer = PdfRenderer(REPO / "styles", [REPO / "styles"])
+    document = HtmlDocument(f'<html lang="he" dir="rtl"><head><title>בדיקה</title></head><body><p>{sentence}</p>'
+                            "</body></html>", "@page { size: A4; }", REPO.as_uri() + "/", ("fonts/fonts.css",))
+    path = tmp_path / "he.pdf"
+    path.write_bytes(renderer.render(document, source=path))
+    assert sentence in structure_text(path)
+    for text in (poppler_text(path), pdf_text(path)):
+        assert " ".join(text.split()) == sentence

@@ -7,6 +7,7 @@ errors with the line and field. Dates are ISO dates, never numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def test_lines_of_values_are_kept(tmp_path):
     path = tmp_path / "file.yaml"
     path.write_text("a:\n  b:\n    - x\n    - y: 1\nc: 2026-01-01\n", encoding="utf-8")
     loaded = load_yaml(path)
-    assert loaded.data == {"a": {"b": ["x", {"y": 1}]}, "c": __import__("datetime").date(2026, 1, 1)}
+    assert loaded.data == {"a": {"b": ["x", {"y": 1}]}, "c": dt.date(2026, 1, 1)}
     assert loaded.line_of(("a", "b", 1, "y")) == 4
     assert loaded.line_of(("c",)) == 5
     assert loaded.line_of(("a", "missing")) == 1
@@ -525,3 +526,51 @@ def test_file_names_the_system_would_refuse_are_errors_at_their_line(cli, worksp
     assert result.exit_code == 1
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert f"{file}:" in result.stderr and f"field '{field}'" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_handout_that_is_not_a_regular_file_is_refused_without_reading(cli, workspace, kind):
+    import os
+
+    path = workspace / "handouts/odd/en.yaml"
+    path.parent.mkdir()
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it would wait for a writer forever
+    else:
+        path.symlink_to("/dev/zero")  # reading it would never end
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1
+    assert "handouts/odd/en.yaml: error: not a regular file" in result.stderr
+
+
+def test_windows_line_endings_keep_their_line_numbers(tmp_path):
+    path = tmp_path / "file.yaml"
+    path.write_bytes(b"a: 1\r\nb: 2\r\nc: 2026-02-30\r\n")
+    with pytest.raises(SourceError, match=r"file.yaml:3: field 'c'"):
+        load_yaml(path)
+
+
+@pytest.mark.weasyprint_logs_expected  # the build refuses the damaged font as WeasyPrint reports it
+def test_damaged_font_file_is_a_check_error_as_it_fails_build(cli, workspace, tmp_path):
+    font = workspace / "styles/fonts/atkinson-hyperlegible-latin-400-normal.ttf"
+    font.write_bytes(b"not a font" * 100)
+    checked, built = check_and_build(cli, workspace, tmp_path)
+    assert checked.exit_code == 1
+    assert ("styles/fonts/atkinson-hyperlegible-latin-400-normal.ttf: error: font file cannot be read"
+            in checked.stderr)
+    assert built.exit_code == 1
+
+
+def test_fonts_css_that_is_not_utf8_is_an_error(cli, workspace):
+    css = workspace / "styles/fonts/fonts.css"
+    css.write_bytes(css.read_bytes() + b"\n/* \xff\xfe */\n")
+    result = cli("check", "--workspace", workspace)
+    assert result.exit_code == 1 and "styles/fonts/fonts.css: error: not UTF-8 text" in result.stderr
+
+
+def test_i18n_status_never_prints_control_characters(cli, workspace):
+    edit(workspace, "  - To check for an injury to your kidneys or ureters.",
+         '  - "To check \\e[2Jfor an injury to your kidneys or ureters."')
+    result = cli("i18n", "status", "--workspace", workspace)
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "\\x1b[2J" in result.stdout

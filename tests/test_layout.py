@@ -37,16 +37,21 @@ def renderers():
     return {paper: HandoutRenderer(workspace, None, paper) for paper in ("letter", "a4")}
 
 
+ITEM_CLASSES = {"word", "normal-effect"}  # glossary words and "What is normal" boxes: items too
+
+
+def is_item(element) -> bool:
+    return element.tag == "li" or bool(ITEM_CLASSES & set(element.get("class", "").split()))
+
+
 def page_blocks(document) -> list[list]:
-    """For every page, the boxes of headings, paragraphs, list items and glossary words on
-    it, in reading order (a box split over two pages appears on both)."""
+    """For every page, the boxes of headings, paragraphs and items on it, in reading order
+    (a box split over two pages appears on both)."""
     result = []
 
     def walk(box, found):
-        tag = getattr(box, "element_tag", None)
-        if tag in HEADINGS | {"p", "li"} or "word" in (box.element.get("class", "").split()
-                                                       if getattr(box, "element", None) is not None
-                                                       and tag == "div" else ()):
+        element = getattr(box, "element", None)
+        if element is not None and box.element_tag and (box.element_tag in HEADINGS | {"p"} or is_item(element)):
             found.append(box)
             return
         for child in getattr(box, "children", ()):
@@ -61,15 +66,21 @@ def page_blocks(document) -> list[list]:
 
 
 def first_of_several(box, parents: dict) -> bool:
-    """A list item or glossary word that opens a list of two or more, right under a heading."""
+    """An item that opens a run of two or more items right under a heading: list items and
+    glossary words under the heading before their list, "What is normal" boxes under theirs."""
     element = box.element
-    if element.tag not in ("li", "div"):
+    if not is_item(element):
         return False
     parent = parents[element]
-    items = [child for child in parent if child.tag in ("li", "div")]
-    siblings = list(parents[parent])
-    position = siblings.index(parent)
-    before = siblings[position - 1] if position else None
+    siblings = list(parent)
+    if element.tag in ("li", "div") and "normal-effect" not in element.get("class", ""):
+        heading_holder, items = parent, [child for child in siblings if is_item(child)]
+    else:
+        heading_holder, items = element, siblings[siblings.index(element):]
+        items = items[:next((i for i, item in enumerate(items) if not is_item(item)), len(items))]
+    around = list(parents[heading_holder])
+    position = around.index(heading_holder)
+    before = around[position - 1] if position else None
     return items[0] is element and len(items) > 1 and before is not None and before.tag in HEADINGS
 
 

@@ -469,8 +469,8 @@ def i18n_status(
         for row in rows:
             for change in row.stale:
                 out.print(f"{row.handout_id} [{row.language}] {change.id} is stale:", markup=False)
-                out.print(f"    was: {change.source_then}", markup=False)
-                out.print(f"    now: {change.source_now}", markup=False)
+                out.print(terminal_safe(f"    was: {change.source_then}"), markup=False)
+                out.print(terminal_safe(f"    now: {change.source_now}"), markup=False)
     if strict and any(r.state != "current" for r in rows):
         raise typer.Exit(EXIT_PROBLEMS)
 

@@ -15,11 +15,12 @@ import subprocess
 from array import array
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from handoutgen.errors import Location, SourceError
+from handoutgen.load import read_text
 
 FONTS_CSS = Path("fonts") / "fonts.css"
 _FACE = re.compile(r"@font-face\s*\{(?P<body>[^}]*)\}", re.S)
@@ -74,11 +75,8 @@ def _cmap(path: Path, mtime: int) -> frozenset[int]:
         return frozenset(points)
     from fontTools.ttLib import TTFont
 
-    font = TTFont(str(path), fontNumber=0, lazy=True)
-    try:
-        covered = frozenset(font.getBestCmap() or {})
-    finally:
-        font.close()
+    with path.open("rb") as handle:  # ours to close, even when fontTools gives up half way
+        covered = frozenset(TTFont(handle, fontNumber=0, lazy=True).getBestCmap() or {})
     if cached is not None and folder is not None:
         try:  # a cache only: a read-only home just means the next check reads the font again
             from handoutgen.write import write_atomic
@@ -110,6 +108,7 @@ class FontStack:
     files: dict[str, list[Path]]  # family -> font files (vendored @font-face, or installed)
     missing_families: list[str]
     missing_files: list[Path]  # @font-face files that do not exist (the render would fail)
+    damaged: set[Path] = field(default_factory=set)  # font files fontTools could not read
 
     def cannot_draw(self, text: str) -> list[str]:
         """Characters of ``text`` that no font of the stack has, in order of first use."""
@@ -118,13 +117,18 @@ class FontStack:
             if not todo:
                 break
             for path in self.files.get(family, []):
-                todo -= _cmap(path, path.stat().st_mtime_ns)
+                if path in self.damaged:
+                    continue
+                try:
+                    todo -= _cmap(path, path.stat().st_mtime_ns)
+                except Exception:  # noqa: BLE001 - a damaged font raises whatever fontTools meets first
+                    self.damaged.add(path)
         return [c for c in dict.fromkeys(text) if ord(c) in todo]
 
 
 def font_stack(css_path: Path) -> FontStack:
     """The font stack ``fonts.css`` (``css_path``) declares, with each family's font files."""
-    css = css_path.read_text(encoding="utf-8") if css_path.is_file() else ""
+    css = read_text(css_path) if css_path.is_file() else ""
     files: dict[str, list[Path]] = {}
     for face in _FACE.finditer(css):
         family = _FAMILY.search(face["body"])

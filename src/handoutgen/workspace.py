@@ -316,7 +316,6 @@ class Workspace:
         from handoutgen.glyphs import FONTS_CSS, check_texts, font_stack
 
         errors: list[HandoutgenError] = []
-        stack = font_stack(self.find_style(FONTS_CSS))
 
         def attempt(action) -> None:  # noqa: ANN001
             try:
@@ -327,12 +326,17 @@ class Workspace:
                 errors.append(one)
 
         attempt(lambda: self.config)
-        for family in stack.missing_families:
+        try:
+            stack = font_stack(self.find_style(FONTS_CSS))
+        except HandoutgenError as unreadable:  # fonts.css itself: no glyph check, the rest goes on
+            errors.append(unreadable)
+            stack = None
+        for family in stack.missing_families if stack else ():
             errors.append(SourceError(
                 f"font family '{family}' is not installed (run scripts/install-system-deps.sh)",
                 Location(self.find_style(FONTS_CSS)),
             ))
-        for font in stack.missing_files:
+        for font in stack.missing_files if stack else ():
             errors.append(SourceError(f"font file '{font.name}' named in fonts.css is missing",
                                       Location(self.find_style(FONTS_CSS))))
         errors.extend(self._render_file_errors())
@@ -342,9 +346,11 @@ class Workspace:
         for file in self.handout_files():
             attempt(lambda file=file: self.load_handout(file, draft=True))
             checked.append(file.path)
-        for path in checked:  # glyphs only for files that parsed; the rest already have errors
+        for path in checked if stack else ():  # glyphs only for files that parsed; the rest have errors
             try:
                 errors.extend(check_texts(stack, self.printed_texts(path)))
             except HandoutgenError:
                 pass
+        for font in sorted(stack.damaged if stack else ()):
+            errors.append(SourceError("font file cannot be read (damaged, or not a font)", Location(font)))
         return errors
