@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -25,7 +24,7 @@ from handoutgen.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError
 from handoutgen.model import PaperSize
 from handoutgen.render.html import render_handout_html
-from handoutgen.parallel import exit_with_parent
+from handoutgen.parallel import ordered_map
 from handoutgen.render.pdf import PdfRenderer
 from handoutgen.workspace import CONFIG_FILE, HandoutFile, Workspace
 from handoutgen.write import write_atomic
@@ -84,10 +83,9 @@ class HandoutRenderer:
 _worker: HandoutRenderer | None = None
 
 
-def _start_worker(run_pid: int, root: Path, brand: str | None, paper: PaperSize | None, allow_stale: bool,
+def _start_worker(root: Path, brand: str | None, paper: PaperSize | None, allow_stale: bool,
                   draft: bool, offer: tuple[str, ...]) -> None:
     global _worker
-    exit_with_parent(run_pid)
     _worker = HandoutRenderer(Workspace(root), brand, paper, allow_stale, draft, offer)
 
 
@@ -104,25 +102,10 @@ def render_all(
     allow_stale: bool = False, draft: bool = False, offer: tuple[str, ...] = (),
 ) -> Iterator[tuple[HandoutFile, Rendered | HandoutgenError]]:
     """Yield (file, rendered PDF or error) for every file, in order."""
-    if jobs <= 1 or len(files) <= 1:
-        renderer = HandoutRenderer(workspace, brand, paper, allow_stale, draft, offer)
-        for file in files:
-            try:
-                yield file, renderer.render(file)
-            except HandoutgenError as error:
-                yield file, error
-        return
-    # Fail fast on a bad brand before starting workers, and import WeasyPrint once so
-    # forked workers inherit it.
-    workspace.load_brand(brand)
-    import weasyprint  # noqa: F401
-
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(files)),
-        initializer=_start_worker,
-        initargs=(os.getpid(), workspace.root, brand, paper, allow_stale, draft, offer),
-    ) as pool:
-        yield from zip(files, pool.map(_render_in_worker, files))
+    workspace.load_brand(brand)  # a bad brand stops here, before any worker starts
+    outcomes = ordered_map(_render_in_worker, files, jobs=jobs, initializer=_start_worker,
+                           initargs=(workspace.root, brand, paper, allow_stale, draft, offer))
+    yield from zip(files, outcomes)
 
 
 def default_jobs() -> int:

@@ -21,14 +21,11 @@ import fcntl
 import hashlib
 import hmac
 import json
-import multiprocessing
 import os
 import re
 import shutil
-import signal
 import socket
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +38,7 @@ from handoutgen.catalogs import catalog_for, catalog_path
 from handoutgen.errors import ErrorList, HandoutgenError, Location, RenderError, UsageError
 from handoutgen.manifest import FAILED, NOT_STARTED, OK, LiveManifest, ManifestRow
 from handoutgen.model import PaperSize, RosterRow
-from handoutgen.parallel import exit_with_parent
+from handoutgen.parallel import ordered_map
 from handoutgen.render.html import (
     COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE, EnclosedHandout, render_cover_html,
 )
@@ -176,37 +173,14 @@ class PacketWorker:
 _worker: PacketWorker | None = None
 
 
-def _start_worker(run_pid: int, *args) -> None:  # noqa: ANN002
+def _start_worker(*args) -> None:  # noqa: ANN002 - PacketWorker's arguments
     global _worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    exit_with_parent(run_pid)
     _worker = PacketWorker(*args)
 
 
 def _make_in_worker(task: PacketTask) -> PacketDone | HandoutgenError:
     assert _worker is not None
     return _worker.make(task)
-
-
-def _run_tasks(tasks: list[PacketTask], worker_args: tuple, jobs: int, recycle_after: int) -> Iterator[PacketDone | HandoutgenError]:
-    if jobs <= 1 or len(tasks) <= 1:
-        worker = PacketWorker(*worker_args)
-        for task in tasks:
-            yield worker.make(task)
-        return
-    # forkserver: workers start from a clean, preloaded process (fast, no inherited state).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["weasyprint", "pikepdf", "handoutgen.packets"])
-    chunksize = max(1, min(16, len(tasks) // (jobs * 8)))
-    pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), *worker_args),
-        # counted in chunks: a worker is replaced after about `recycle_after` packets
-        max_tasks_per_child=max(1, recycle_after // chunksize),
-    )
-    try:
-        yield from pool.map(_make_in_worker, tasks, chunksize=chunksize)
-    finally:  # also when the caller stops early (fatal error, Ctrl-C): drop what is queued
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _digest_files(paths: list[Path]) -> str:
@@ -477,7 +451,9 @@ def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, b
             tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output))
 
         worker_args = (workspace.root, options.brand, paper, options.duplex, handout_pdfs, roster_path)
-        with contextlib.closing(_run_tasks(tasks, worker_args, options.jobs, options.recycle_after)) as outcomes:
+        run = ordered_map(_make_in_worker, tasks, jobs=options.jobs, initializer=_start_worker,
+                          initargs=worker_args, recycle_after=options.recycle_after)
+        with contextlib.closing(run) as outcomes:
             for task, outcome in zip(tasks, outcomes):
                 if isinstance(outcome, OutputError):
                     raise outcome  # the folder takes no more files: stop, keep the manifest true

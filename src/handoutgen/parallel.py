@@ -1,4 +1,6 @@
-"""What every worker process of ours does: leave when the run that started it is gone.
+"""The one process pool of handoutgen, and what every worker of it does.
+
+Workers leave when the run that started it is gone.
 
 A pool worker blocks on its task queue. If the parent is killed (kill -9, an OOM kill),
 nothing tells the worker, and a worker holding a font configuration and open PDFs keeps
@@ -7,9 +9,17 @@ hundreds of MB for nothing. Each worker therefore watches its parent and exits w
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 PARENT_CHECK_SECONDS = 0.5
 
@@ -40,3 +50,38 @@ def exit_with_parent(run_pid: int) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="handoutgen-parent-watch", daemon=True).start()
+
+
+def _bootstrap(run_pid: int, initializer: Callable[..., None], initargs: tuple) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    exit_with_parent(run_pid)
+    initializer(*initargs)
+
+
+def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, initializer: Callable[..., None],
+                initargs: tuple, recycle_after: int = 0) -> Iterator[R]:
+    """``function`` over ``items``, results in order: in a process pool, or here when one job will do.
+
+    One way for every stage that fans out (build, packets): workers start from a forkserver
+    with WeasyPrint and pikepdf preloaded (no state inherited from the parent, no fork of a
+    threaded process), run ``initializer(*initargs)`` once, ignore Ctrl-C, exit with the run,
+    and are replaced after about ``recycle_after`` items (0: never) so memory stays flat.
+    Stopping early (an error, Ctrl-C) drops whatever is still queued.
+    """
+    if jobs <= 1 or len(items) <= 1:
+        initializer(*initargs)
+        yield from map(function, items)
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["weasyprint", "pikepdf", "handoutgen.builder", "handoutgen.packets"])
+    chunksize = max(1, min(16, len(items) // (jobs * 8)))
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(items)), mp_context=context, initializer=_bootstrap,
+        initargs=(os.getpid(), initializer, initargs),
+        # counted in chunks: a worker is replaced after about `recycle_after` items
+        max_tasks_per_child=max(1, recycle_after // chunksize) if recycle_after else None,
+    )
+    try:
+        yield from pool.map(function, items, chunksize=chunksize)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
