@@ -40,7 +40,7 @@ from handoutgen.manifest import FAILED, NOT_STARTED, OK, LiveManifest, ManifestR
 from handoutgen.model import PaperSize, RosterRow
 from handoutgen.parallel import ordered_map
 from handoutgen.render.html import (
-    COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE, EnclosedHandout, render_cover_html,
+    BLANK_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE, EnclosedHandout, render_cover_html,
 )
 from handoutgen.render.pdf import PdfRenderer
 from handoutgen.roster import Roster
@@ -192,7 +192,8 @@ def _digest_files(paths: list[Path]) -> str:
 
 def _cover_sources_hash(workspace: Workspace, brand_folder: Path) -> str:
     """Everything a cover is drawn from but the row: templates, styles, fonts, brand."""
-    paths = [workspace.find_template(COVER_TEMPLATE), workspace.find_template(COVER_PAGE_CSS_TEMPLATE)]
+    paths = [workspace.find_template(name) for name in
+             (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE)]
     paths += [workspace.find_style(name) for name in COVER_STYLESHEETS]
     fonts = workspace.find_style("fonts/fonts.css").parent
     paths += sorted(p for p in fonts.iterdir() if p.is_file())

@@ -292,7 +292,7 @@ class Workspace:
         """Templates and stylesheets that build or packets would miss, and templates with a syntax error."""
         import jinja2
 
-        from handoutgen.render.html import (COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE,
+        from handoutgen.render.html import (BLANK_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE,
                                             HANDOUT_STYLESHEETS, HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, environment)
 
         errors: list[HandoutgenError] = []
@@ -300,7 +300,8 @@ class Workspace:
             if not self.find_style(name).is_file():
                 errors.append(SourceError("stylesheet is missing (build needs it)", Location(self.find_style(name))))
         env = environment(self.template_path)
-        for name in (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE):
+        for name in (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE,
+                     BLANK_PAGE_CSS_TEMPLATE):
             path = self.find_template(name)
             try:  # parsed, not compiled: a third of the time, and the same syntax errors
                 source, filename, _ = env.loader.get_source(env, name)

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from handoutgen.errors import Location, RenderError
+from handoutgen.model import PaperSize
 from handoutgen.render.html import HtmlDocument
 from handoutgen.resources import find
 
@@ -104,7 +105,7 @@ class PdfRenderer:
         self.font_config = FontConfiguration()
         self._stylesheets: dict[str, object] = {}
         self._page_css: dict[str, object] = {}
-        self._blank_pages: dict[tuple[str, str], bytes] = {}
+        self._blank_pages: dict[tuple[str, PaperSize], bytes] = {}
 
     def stylesheet(self, name: str):  # noqa: ANN201 - weasyprint.CSS
         """``styles/<name>`` (the workspace's, else the default), parsed once."""
@@ -159,7 +160,7 @@ class PdfRenderer:
         return finish_tags(data)
 
 
-    def blank_page(self, language: str, paper: str, workspace_root: Path, templates: tuple[Path, ...]) -> bytes:
+    def blank_page(self, language: str, paper: PaperSize, workspace_root: Path, templates: tuple[Path, ...]) -> bytes:
         """The duplex filler page in ``language``, its notice an artifact; rendered once per (language, paper)."""
         import pikepdf
 
@@ -168,7 +169,7 @@ class PdfRenderer:
 
         key = (language, paper)
         if key not in self._blank_pages:
-            document = render_blank_html(language, paper, workspace_root, templates)  # type: ignore[arg-type]
+            document = render_blank_html(language, paper, workspace_root, templates)
             with pikepdf.open(io.BytesIO(self.render(document, source=find(templates, BLANK_TEMPLATE)))) as pdf:
                 artifact_only(pdf)
                 buffer = io.BytesIO()
