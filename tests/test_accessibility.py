@@ -381,11 +381,11 @@ def test_merge_keeps_ids_unique_and_role_maps_of_every_part():
 
 def test_hebrew_reads_in_logical_order_from_tags_and_text(tmp_path):
     """No Hebrew sample yet: a Hebrew paragraph rendered the same way a handout is."""
-    from handoutgen.render_html import HtmlDocument
-    from handoutgen.render_pdf import PdfRenderer
+    from handoutgen.render.html import HtmlDocument
+    from handoutgen.render.pdf import PdfRenderer
 
     sentence = "הרופא יסביר לך את התוצאות אחרי הבדיקה"
-    renderer = PdfRenderer(REPO / "styles", [REPO / "styles"])
+    renderer = PdfRenderer((REPO / "styles",), [REPO / "styles"])
     document = HtmlDocument(f'<html lang="he" dir="rtl"><head><title>בדיקה</title></head><body><p>{sentence}</p>'
                             "</body></html>", "@page { size: A4; }", REPO.as_uri() + "/", ("fonts/fonts.css",))
     path = tmp_path / "he.pdf"
