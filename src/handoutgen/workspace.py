@@ -292,6 +292,16 @@ class Workspace:
                 errors.append(SourceError(f"template syntax: {error.message}", Location(path, error.lineno)))
         return errors
 
+    def _check_catalog(self, file: HandoutFile) -> None:
+        """Build refuses a language without interface strings (no English headings): so does check."""
+        from handoutgen.catalogs import translations_for
+
+        try:
+            translations_for(file.language)
+        except UsageError as missing:
+            raise SourceError(missing.message,
+                              Location(file.path, self.loaded(file.path).line_of(("language",)), "language")) from None
+
     def collect_errors(self) -> list[HandoutgenError]:
         """Load everything in the workspace and return every problem found (for ``check``)."""
         from handoutgen.glyphs import check_texts, font_stack
@@ -326,6 +336,7 @@ class Workspace:
             attempt(lambda name=name: self.load_brand(name))
         for file in self.handout_files():
             attempt(lambda file=file: self.load_handout(file, draft=True))
+            attempt(lambda file=file: self._check_catalog(file))
             checked.append(file.path)
         for path in checked if stack else ():  # glyphs only for files that parsed; the rest have errors
             try:
