@@ -357,6 +357,15 @@ def test_language_without_interface_catalog_fails_check_as_it_fails_build(cli, w
             "no interface-string catalog for language 'de'") in checked.stderr
 
 
+def test_unknown_default_brand_fails_check_as_it_fails_build(cli, workspace, tmp_path):
+    edit(workspace, "default_brand: riverside", "default_brand: riversde", Path("handoutgen.yaml"))
+    checked, built = check_and_build(cli, workspace, tmp_path)
+    line = line_of(workspace, "default_brand:", Path("handoutgen.yaml"))
+    assert checked.exit_code == 1 and built.exit_code != 0
+    assert (f"handoutgen.yaml:{line}: error: field 'default_brand': default_brand 'riversde' has no "
+            "styles/brands/riversde/brand.yaml; available: riverside") in checked.stderr
+
+
 def test_template_syntax_error_is_a_check_error(cli, workspace):
     template = workspace / "templates/handout.html.j2"
     lines = template.read_text(encoding="utf-8").splitlines()

@@ -292,6 +292,17 @@ class Workspace:
                 errors.append(SourceError(f"template syntax: {error.message}", Location(path, error.lineno)))
         return errors
 
+    def _check_default_brand(self) -> None:
+        """build and packets use default_brand when no --brand is given: it must exist."""
+        name = self.config.default_brand
+        if name is not None and name not in self.brand_names():
+            config = self.loaded(self.root / CONFIG_FILE)
+            raise SourceError(
+                f"default_brand '{name}' has no styles/brands/{name}/brand.yaml; "
+                f"available: {', '.join(self.brand_names()) or 'none'}",
+                Location(config.path, config.line_of(("default_brand",)), "default_brand"),
+            )
+
     def _check_catalog(self, file: HandoutFile) -> None:
         """Build refuses a language without interface strings (no English headings): so does check."""
         from handoutgen.catalogs import translations_for
@@ -331,6 +342,7 @@ class Workspace:
             errors.append(SourceError(f"font file '{font.name}' named in fonts.css is missing",
                                       Location(self.styles_dir / "fonts" / "fonts.css")))
         errors.extend(self._render_file_errors())
+        attempt(self._check_default_brand)
         checked = [self.brands_dir / name / "brand.yaml" for name in self.brand_names()]
         for name in self.brand_names():
             attempt(lambda name=name: self.load_brand(name))
