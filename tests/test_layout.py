@@ -87,6 +87,16 @@ def first_of_several(box, parents: dict) -> bool:
     return items[0] is element and len(items) > 1 and before is not None and before.tag in HEADINGS
 
 
+def heading_then_one_line(box, parents: dict) -> bool:
+    """A paragraph right under its heading with only one line of it on this page."""
+    if box.element_tag != "p":
+        return False
+    siblings = list(parents[box.element])
+    position = siblings.index(box.element)
+    lines = [child for child in box.children if type(child).__name__ == "LineBox"]
+    return position > 0 and siblings[position - 1].tag in HEADINGS and len(lines) < 2
+
+
 def assert_reads_well(document, name: str) -> None:
     fills = pages.page_fills(document)
     blocks = page_blocks(document)
@@ -98,6 +108,7 @@ def assert_reads_well(document, name: str) -> None:
         last = blocks[number - 1][-1]
         assert last.element_tag not in HEADINGS, f"{name} page {number} ends with a heading"
         assert not first_of_several(last, parents), f"{name} page {number} ends with a heading's first item alone"
+        assert not heading_then_one_line(last, parents), f"{name} page {number} ends with a heading and one line"
     for number, (here, there) in enumerate(zip(blocks, blocks[1:]), start=1):
         split = {box.element for box in here if box.element_tag in ("li",)} & {box.element for box in there}
         assert not split, f"{name}: a list item splits between pages {number} and {number + 1}"
