@@ -5,7 +5,8 @@ page, the fill: how much of the usable height (page box minus margins) the conte
 from WeasyPrint's layout boxes. A page other than the last should be at least 65% full
 (issue #10: no more than ~35% empty) unless what opens the next page may not be split
 (a box with `break-inside: avoid`, with the heading kept before it) and did not fit;
-such pages are marked "kept". Pages breaking the rule are marked "WASTE".
+such pages are marked "kept". Pages breaking the rule are marked "WASTE". Then the number
+of footer lines in every interface catalog (at most 2), and the fill of a typical cover letter.
 
 Usage: python bench/pages.py [--paper letter|a4] [--brand NAME] [--workspace DIR]
 """
@@ -148,7 +149,14 @@ def catalog_languages() -> list[str]:
     return sorted(path.parent.parent.name.replace("_", "-") for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
-def cover_layout(renderer: HandoutRenderer, language: str):  # noqa: ANN201 - weasyprint.Document
+def cover_layout(renderer: HandoutRenderer, row: RosterRow, enclosed: list[EnclosedHandout]):  # noqa: ANN201
+    workspace = renderer.workspace
+    document = render_cover_html(row, enclosed, renderer.brand, renderer.paper, workspace.root,
+                                 workspace.template_path)
+    return layout_html(renderer.pdf, document)
+
+
+def typical_cover(renderer: HandoutRenderer, language: str):  # noqa: ANN201 - weasyprint.Document
     """The cover letter of a typical patient: appointment, arrival, place, clinician, one
     line of preparation, and every sample handout in ``language``."""
     workspace = renderer.workspace
@@ -158,9 +166,7 @@ def cover_layout(renderer: HandoutRenderer, language: str):  # noqa: ANN201 - we
                     handouts=[file.id for file in files], appointment=dt.datetime(2026, 12, 1, 9, 30),
                     arrive_minutes_before=30, location="Building B, 2nd floor, room 214",
                     clinician="Dr. Example", prep="Nothing to eat or drink after midnight.")
-    document = render_cover_html(row, enclosed, renderer.brand, renderer.paper, workspace.root,
-                                 workspace.template_path)
-    return layout_html(renderer.pdf, document)
+    return cover_layout(renderer, row, enclosed)
 
 
 def pdf_page_count(pdf: bytes) -> int:
@@ -212,7 +218,7 @@ def main() -> None:
 
     languages = sorted({file.language for file in files})
     print("cover letter of a typical patient, fill of its page: "
-          + ", ".join(f"{language} {page_fills(cover_layout(renderer, language))[0].fill:.0%}"
+          + ", ".join(f"{language} {page_fills(typical_cover(renderer, language))[0].fill:.0%}"
                       for language in languages))
 
 

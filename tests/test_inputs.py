@@ -341,6 +341,27 @@ def test_a_workspace_without_its_own_copy_uses_the_packaged_default(cli, workspa
     assert built.exit_code == 0, built.stderr
 
 
+def test_language_without_interface_catalog_fails_check_as_it_fails_build(cli, workspace, tmp_path):
+    spanish = (workspace / "handouts/retrograde-pyelography/es.yaml").read_text(encoding="utf-8")
+    german = workspace / "handouts/retrograde-pyelography/de.yaml"
+    german.write_text(spanish.replace("\nlanguage: es\n", "\nlanguage: de\n"), encoding="utf-8")
+    checked = cli("check", "--workspace", workspace)
+    built = cli("build", "retrograde-pyelography", "--lang", "de", "--workspace", workspace, "--out", tmp_path)
+    line = line_of(workspace, "language: de", german.relative_to(workspace))
+    assert checked.exit_code == 1 and built.exit_code == 1
+    assert (f"handouts/retrograde-pyelography/de.yaml:{line}: error: field 'language': "
+            "no interface-string catalog for language 'de'") in checked.stderr
+
+
+def test_unknown_default_brand_fails_check_as_it_fails_build(cli, workspace, tmp_path):
+    edit(workspace, "default_brand: riverside", "default_brand: riversde", Path("handoutgen.yaml"))
+    checked, built = check_and_build(cli, workspace, tmp_path)
+    line = line_of(workspace, "default_brand:", Path("handoutgen.yaml"))
+    assert checked.exit_code == 1 and built.exit_code != 0
+    assert (f"handoutgen.yaml:{line}: error: field 'default_brand': default_brand 'riversde' has no "
+            "styles/brands/riversde/brand.yaml; available: riverside") in checked.stderr
+
+
 def test_template_syntax_error_is_a_check_error(cli, workspace):
     template = workspace / "templates/handout.html.j2"
     lines = template.read_text(encoding="utf-8").splitlines()

@@ -9,6 +9,7 @@ from the PDF.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import ctypes
 import importlib.util
 import math
@@ -21,6 +22,8 @@ import pytest
 
 from conftest import REPO
 from handoutgen.builder import HandoutRenderer
+from handoutgen.model import RosterRow
+from handoutgen.render.html import EnclosedHandout
 from handoutgen.workspace import Workspace
 
 _spec = importlib.util.spec_from_file_location("bench_pages", REPO / "bench" / "pages.py")
@@ -84,6 +87,16 @@ def first_of_several(box, parents: dict) -> bool:
     return items[0] is element and len(items) > 1 and before is not None and before.tag in HEADINGS
 
 
+def heading_then_one_line(box, parents: dict) -> bool:
+    """A paragraph right under its heading with only one line of it on this page."""
+    if box.element_tag != "p":
+        return False
+    siblings = list(parents[box.element])
+    position = siblings.index(box.element)
+    lines = [child for child in box.children if type(child).__name__ == "LineBox"]
+    return position > 0 and siblings[position - 1].tag in HEADINGS and len(lines) < 2
+
+
 def assert_reads_well(document, name: str) -> None:
     fills = pages.page_fills(document)
     blocks = page_blocks(document)
@@ -95,6 +108,7 @@ def assert_reads_well(document, name: str) -> None:
         last = blocks[number - 1][-1]
         assert last.element_tag not in HEADINGS, f"{name} page {number} ends with a heading"
         assert not first_of_several(last, parents), f"{name} page {number} ends with a heading's first item alone"
+        assert not heading_then_one_line(last, parents), f"{name} page {number} ends with a heading and one line"
     for number, (here, there) in enumerate(zip(blocks, blocks[1:]), start=1):
         split = {box.element for box in here if box.element_tag in ("li",)} & {box.element for box in there}
         assert not split, f"{name}: a list item splits between pages {number} and {number + 1}"
@@ -272,9 +286,9 @@ def test_cover_gives_the_phone_at_the_top_at_the_far_end(covers, language):
 
 @pytest.mark.parametrize("language", sorted(COVER_ROWS))
 def test_cover_is_balanced_and_boxes_the_preparation(renderers, language):
-    document = pages.cover_layout(renderers["letter"], language)
+    document = pages.typical_cover(renderers["letter"], language)
     assert len(document.pages) == 1
-    assert pages.page_fills(document)[0].fill >= 0.8  # not a top-heavy page with its bottom half empty
+    assert pages.page_fills(document)[0].fill >= 0.7  # the letter reaches well down the page, not half of it
     root = document.pages[0]._page_box.children[0]
     prep = [box for box in boxes_of(root) if "prep" in box.element.get("class", "").split()]
     assert prep and prep[0].border_top_width > 0 and prep[0].border_bottom_width > 0
@@ -289,3 +303,42 @@ def boxes_of(box):
 
 def text_of(box) -> list[str]:
     return [child.text for child in boxes_of(box) if hasattr(child, "text")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_a_full_cover_still_fits_one_sheet(renderers, paper):
+    """Every field filled and long: an arrival the evening before (it carries its date), a
+    long place and clinician, three lines of preparation, two handouts in English as a
+    fallback (the note prints). The cover stays one page: a second is a sheet per patient."""
+    renderer = renderers[paper]
+    for language in ("en", "es", "fr", "ar", "zh-Hans", "ru"):
+        row = RosterRow(
+            patient_id="P1", patient_name="Alexandra Maria Example-Longname", language=language,
+            handouts=["retrograde-pyelography", "nephrostomy-ureteral-stent"],
+            appointment=dt.datetime(2026, 12, 1, 0, 15), arrive_minutes_before=45,
+            location="Riverside Urology Clinic, Building B, 2nd floor, room 214, next to the east elevators",
+            clinician="Dr. Example Longname, Consultant Urologist",
+            prep="Nothing to eat or drink after midnight.\nBring a list of your medicines.\nBring someone to drive you home.",
+        )
+        enclosed = [EnclosedHandout("Retrograde Pyelography", "en", True),
+                    EnclosedHandout("Nephrostomy Tube and Ureteral Stent", "en", True)]
+        document = pages.cover_layout(renderer, row, enclosed)
+        assert len(document.pages) == 1, (language, paper)
+
+
+def test_a_cover_too_long_for_one_page_loses_nothing(cli, workspace, tmp_path):
+    prep = "\n".join(f"Step {number} of a long preparation list." for number in range(1, 31))
+    roster = tmp_path / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["patient_id", "language", "handouts", "appointment", "prep"])
+        writer.writerow(["P1", "en", "retrograde-pyelography", "2026-12-01T09:30", prep])
+    out = tmp_path / "packets"
+    assert cli("packets", roster, "--out", out, "-w", workspace).exit_code == 0
+    document = pypdfium2.PdfDocument(str(out / "P1.pdf"))
+    try:
+        cover = " ".join(document[index].get_textpage().get_text_range() for index in range(2))
+    finally:
+        document.close()
+    assert "Step 30 of a long preparation list." in cover and "In this packet" in cover

@@ -312,6 +312,27 @@ class Workspace:
                 errors.append(SourceError(f"template syntax: {error.message}", Location(path, error.lineno)))
         return errors
 
+    def _check_default_brand(self) -> None:
+        """build and packets use default_brand when no --brand is given: it must exist."""
+        name = self.config.default_brand
+        if name is not None and name not in self.brand_names():
+            config = self.loaded(self.root / CONFIG_FILE)
+            raise SourceError(
+                f"default_brand '{name}' has no styles/brands/{name}/brand.yaml; "
+                f"available: {', '.join(self.brand_names()) or 'none'}",
+                Location(config.path, config.line_of(("default_brand",)), "default_brand"),
+            )
+
+    def _check_catalog(self, file: HandoutFile) -> None:
+        """Build refuses a language without interface strings (no English headings): so does check."""
+        from handoutgen.catalogs import translations_for
+
+        try:
+            translations_for(file.language)
+        except UsageError as missing:
+            raise SourceError(missing.message,
+                              Location(file.path, self.loaded(file.path).line_of(("language",)), "language")) from None
+
     def collect_errors(self) -> list[HandoutgenError]:
         """Load everything in the workspace and return every problem found (for ``check``)."""
         from handoutgen.glyphs import FONTS_CSS, check_texts, font_stack
@@ -341,11 +362,13 @@ class Workspace:
             errors.append(SourceError(f"font file '{font.name}' named in fonts.css is missing",
                                       Location(self.find_style(FONTS_CSS))))
         errors.extend(self._render_file_errors())
+        attempt(self._check_default_brand)
         checked = [self.brands_dir / name / "brand.yaml" for name in self.brand_names()]
         for name in self.brand_names():
             attempt(lambda name=name: self.load_brand(name))
         for file in self.handout_files():
             attempt(lambda file=file: self.load_handout(file, draft=True))
+            attempt(lambda file=file: self._check_catalog(file))
             checked.append(file.path)
         for path in checked if stack else ():  # glyphs only for files that parsed; the rest have errors
             try:

@@ -166,15 +166,15 @@ class EnclosedHandout:
     fell_back: bool
 
 
-def _arrival(row: RosterRow, locale: Locale) -> str:
-    """The arrival time; with its date when that is the day before (an appointment just after midnight)."""
+def _arrival(row: RosterRow, locale: Locale) -> tuple[str, str]:
+    """The arrival time, and its date when that is the day before (an appointment just after
+    midnight); the cover prints the date on a line of its own under the time."""
     if row.arrival is None or row.appointment is None:
-        return ""
+        return "", ""
     time = format_time(row.arrival, "short", locale=locale)
     if row.arrival.date() == row.appointment.date():
-        return time
-    pattern = str(locale.datetime_formats["full"]).replace("'", "")
-    return pattern.format(time, format_date(row.arrival, "full", locale=locale))
+        return time, ""
+    return time, format_date(row.arrival, "full", locale=locale)
 
 
 def render_cover_html(
@@ -188,6 +188,7 @@ def render_cover_html(
     """The cover letter of one patient's packet. Patient fields go into the context only."""
     locale = _locale(row.language)
     appointment = row.appointment
+    arrival_time, arrival_day = _arrival(row, locale)
     context = {
         **_brand_context(brand, paper, workspace_root),
         "row": row,
@@ -195,7 +196,8 @@ def render_cover_html(
         "direction": text_direction(row.language),
         "appointment_date": format_date(appointment, "full", locale=locale) if appointment else "",
         "appointment_time": format_time(appointment, "short", locale=locale) if appointment else "",
-        "arrival_time": _arrival(row, locale),
+        "arrival_time": arrival_time,
+        "arrival_day": arrival_day,
         "phone": row.phone or brand.brand.phone,
         "enclosed": enclosed,
         "fallback_titles": [item.title for item in enclosed if item.fell_back],
