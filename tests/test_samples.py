@@ -7,7 +7,7 @@ import stat
 import pikepdf
 import pytest
 
-from conftest import pdf_fonts, pdf_pages_text, pdf_text
+from conftest import REPO, pdf_fonts, pdf_pages_text, pdf_text
 
 SAMPLES = {
     "retrograde-pyelography": {
@@ -110,3 +110,35 @@ def test_paper_size_a4(cli, workspace, tmp_path):
     with pikepdf.open(tmp_path / "retrograde-pyelography.en.pdf") as pdf:
         width, height = [float(v) for v in pdf.pages[0].mediabox[2:]]
     assert (round(width), round(height)) == (595, 842)
+
+
+def test_each_vendored_face_claims_only_characters_it_draws():
+    """A unicode-range wider than the font sends those characters to .notdef instead of the fallback."""
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    css = (REPO / "styles/fonts/fonts.css").read_text()
+    faces = re.findall(r"@font-face\s*\{([^}]*)\}", css)
+    assert faces
+    for face in faces:
+        source = re.search(r"url\(([^)]+)\)", face).group(1)
+        claimed = set()
+        for part in re.search(r"unicode-range:\s*([^;]+);", face).group(1).split(","):
+            first, _, last = part.strip()[2:].partition("-")
+            claimed |= set(range(int(first, 16), int(last or first, 16) + 1))
+        drawn = set(TTFont(REPO / "styles/fonts" / source).getBestCmap())
+        assert claimed <= drawn, (source, sorted(hex(c) for c in claimed - drawn)[:10])
+
+
+def test_vietnamese_cover_letter_renders(cli, workspace, tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("patient_id,patient_name,language,handouts\nV1,Nguyễn Văn Ước,vi,retrograde-pyelography\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    result = cli("packets", roster, "--out", out, "--fallback-language", "en", "-j", "1", "-w", workspace)
+    assert result.exit_code == 0, result.stderr
+    from handoutgen.catalogs import translations_for
+
+    greeting = translations_for("vi").gettext("Questions? Call us at")
+    assert greeting.split()[0] in pdf_text(out / "V1.pdf") and "Ước" in pdf_text(out / "V1.pdf")
