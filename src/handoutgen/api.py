@@ -14,7 +14,6 @@ once: each thread keeps its own renderer, and a render sees only its own warning
 
 from __future__ import annotations
 
-import atexit
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,9 +53,6 @@ def _model(value: Any, model: type[BaseModel], what: str) -> Any:
 
 
 _renderers = threading.local()
-# WeasyPrint's font configuration cleans up in __del__, which fails if it runs while the
-# interpreter is tearing modules down: let this thread's renderers go before that.
-atexit.register(lambda: _renderers.__dict__.clear())
 
 
 def _renderer(style_path: tuple[Path, ...], roots: tuple[Path, ...]):  # noqa: ANN202 - PdfRenderer

@@ -9,11 +9,13 @@ and unusable fonts only as log messages: every such message fails the render.
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import mimetypes
 import re
 import threading
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -94,6 +96,13 @@ def _make_fetcher_class():
     return WorkspaceFetcher
 
 
+# WeasyPrint's FontConfiguration cleans up in __del__, which fails ("'NoneType' object is not
+# callable") when it first runs while the interpreter tears modules down: release every
+# renderer's font configuration at exit, before that.
+_renderers: weakref.WeakSet[PdfRenderer] = weakref.WeakSet()
+atexit.register(lambda: [renderer.__dict__.pop("font_config", None) for renderer in list(_renderers)])
+
+
 class PdfRenderer:
     """Keeps one font configuration and every parsed stylesheet for many renders."""
 
@@ -106,6 +115,7 @@ class PdfRenderer:
         self._stylesheets: dict[str, object] = {}
         self._page_css: dict[str, object] = {}
         self._blank_pages: dict[tuple[str, PaperSize], bytes] = {}
+        _renderers.add(self)
 
     def stylesheet(self, name: str):  # noqa: ANN201 - weasyprint.CSS
         """``styles/<name>`` (the workspace's, else the default), parsed once."""
