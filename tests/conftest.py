@@ -31,16 +31,39 @@ def no_real_home(tmp_path_factory):
     patch.undo()
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """A copy of the repository's sample workspace that a test may change freely."""
-    root = tmp_path / "ws"
-    root.mkdir()
+def copy_sample_workspace(root: Path) -> Path:
+    """The repository's sample workspace copied to ``root``."""
+    root.mkdir(parents=True)
     for name in ("handouts", "templates", "styles"):
         shutil.copytree(REPO / name, root / name)
     for name in ("handoutgen.yaml", "jargon.yaml"):
         shutil.copy(REPO / name, root / name)
     return root
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the repository's sample workspace that a test may change freely."""
+    return copy_sample_workspace(tmp_path / "ws")
+
+
+HANDOUT = Path("handouts/retrograde-pyelography/en.yaml")
+
+
+def edit(workspace: Path, old: str, new: str, path: Path = HANDOUT) -> None:
+    """Replace the first ``old`` in a workspace file (which must hold it) with ``new``."""
+    file = workspace / path
+    text = file.read_text(encoding="utf-8")
+    assert old in text, old
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(workspace: Path, needle: str, path: Path = HANDOUT) -> int:
+    """The 1-based line of a workspace file where ``needle`` first appears."""
+    for number, line in enumerate((workspace / path).read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
 
 
 @dataclass

@@ -6,21 +6,7 @@ from pathlib import Path
 
 import pytest
 
-HANDOUT = Path("handouts/retrograde-pyelography/en.yaml")
-
-
-def edit(workspace: Path, old: str, new: str, path: Path = HANDOUT) -> None:
-    file = workspace / path
-    text = file.read_text(encoding="utf-8")
-    assert old in text, old
-    file.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(workspace: Path, needle: str, path: Path = HANDOUT) -> int:
-    for number, line in enumerate((workspace / path).read_text(encoding="utf-8").splitlines(), 1):
-        if needle in line:
-            return number
-    raise AssertionError(needle)
+from conftest import HANDOUT, edit, line_of
 
 
 def test_clean_workspace_passes(cli, workspace):

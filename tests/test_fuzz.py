@@ -16,7 +16,6 @@ import datetime as dt
 import io
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from handoutgen.model import Brand, Handout, JargonList, Translation, WorkspaceC
 from handoutgen.roster import load_roster
 from handoutgen.validate import validate
 
-from conftest import REPO, run_cli
+from conftest import REPO, copy_sample_workspace, run_cli
 
 LONG_CAMPAIGN = "HANDOUTGEN_FUZZ_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("HANDOUTGEN_FUZZ_EXAMPLES", "60"))
@@ -198,13 +197,7 @@ def test_any_nesting_depth(scratch, depth, shape):
 
 @pytest.fixture(scope="module")
 def fuzz_workspace(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("fuzz-ws") / "ws"
-    root.mkdir()
-    for name in ("handouts", "templates", "styles"):
-        shutil.copytree(REPO / name, root / name)
-    for name in ("handoutgen.yaml", "jargon.yaml"):
-        shutil.copy(REPO / name, root / name)
-    return root
+    return copy_sample_workspace(tmp_path_factory.mktemp("fuzz-ws") / "ws")
 
 
 @fuzz_settings(share=0.25)
