@@ -61,23 +61,23 @@ def reachable_elements(root: pikepdf.Object) -> set[tuple[int, int]]:
     return {element.objgen for element in structure_elements(root)}
 
 
+def _tree_items(node: pikepdf.Object, entries: str) -> Iterator[tuple[pikepdf.Object, pikepdf.Object]]:
+    """(key, value) pairs of a number tree (``/Nums``) or name tree (``/Names``), leaves in order."""
+    pairs = node.get(entries)
+    if pairs is not None:
+        for index in range(0, len(pairs), 2):
+            yield pairs[index], pairs[index + 1]
+    for kid in node.get("/Kids", []):
+        yield from _tree_items(kid, entries)
+
+
 def number_tree_items(node: pikepdf.Object) -> Iterator[tuple[int, pikepdf.Object]]:
     """(key, value) of a number tree such as the ParentTree, leaves in order."""
-    nums = node.get("/Nums")
-    if nums is not None:
-        for index in range(0, len(nums), 2):
-            yield int(nums[index]), nums[index + 1]
-    for kid in node.get("/Kids", []):
-        yield from number_tree_items(kid)
+    return ((int(key), value) for key, value in _tree_items(node, "/Nums"))
 
 
 def _name_tree_items(node: pikepdf.Object) -> Iterator[tuple[str, pikepdf.Object]]:
-    names = node.get("/Names")
-    if names is not None:
-        for index in range(0, len(names), 2):
-            yield str(names[index]), names[index + 1]
-    for kid in node.get("/Kids", []):
-        yield from _name_tree_items(kid)
+    return ((str(key), value) for key, value in _tree_items(node, "/Names"))
 
 
 def marked_content_ids(page: pikepdf.Page) -> list[int]:
