@@ -13,7 +13,7 @@ times, on the same machine in the same run, with the same number of worker proce
   warm renderer, then merged — a kinder baseline, shown so the ratio is not flattered.
 The naive routes are timed on the first M rows (default min(N, 40)) because they are
 slow; rates are per packet, so they compare. Also prints the peak RSS of any render-once worker process
-(they are recycled after 200 packets, so it should not grow with N).
+(a fresh pool takes over every 500 packets per worker, so it should not grow with N).
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def main() -> None:
     print(f"  ratio render-once / naive whole packet: {fast_rate / naive_rate:.1f}x")
     print(f"  ratio render-once / naive warm parts:   {fast_rate / warm_rate:.1f}x")
     print(f"  render-once: peak RSS of any worker process: {memory.peak_kb / 1024:.0f} MB "
-          "(workers recycled every 200 packets)")
+          "(a fresh pool every 500 packets per worker)")
 
 
 if __name__ == "__main__":

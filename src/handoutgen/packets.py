@@ -66,7 +66,7 @@ class PacketOptions:
     jobs: int = 1
     resume: bool = False
     combined: Path | None = None
-    recycle_after: int = 200  # packets per worker process before it is replaced (flat memory)
+    recycle_after: int = 500  # packets per worker process before it is replaced (flat memory)
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,11 @@ def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, initia
 
     One way for every stage that fans out (build, packets): workers start from a forkserver
     with WeasyPrint and pikepdf preloaded (no state inherited from the parent, no fork of a
-    threaded process), run ``initializer(*initargs)`` once, ignore Ctrl-C, exit with the run,
-    and are replaced after about ``recycle_after`` items (0: never) so memory stays flat.
-    Stopping early (an error, Ctrl-C) drops whatever is still queued.
+    threaded process), run ``initializer(*initargs)`` once, ignore Ctrl-C and exit with the
+    run. With ``recycle_after``, items go in waves of ``jobs × recycle_after``, each to a
+    fresh pool, so no worker handles more than that and memory stays flat. (Not
+    ``max_tasks_per_child``: on Python 3.11 a pool replacing workers that way can hang for
+    good near the end of a run.) Stopping early (an error, Ctrl-C) drops what is queued.
     """
     if jobs <= 1 or len(items) <= 1:
         initializer(*initargs)
@@ -74,14 +76,14 @@ def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, initia
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["weasyprint", "pikepdf", "handoutgen.builder", "handoutgen.packets"])
-    chunksize = max(1, min(16, len(items) // (jobs * 8)))
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(items)), mp_context=context, initializer=_bootstrap,
-        initargs=(os.getpid(), initializer, initargs),
-        # counted in chunks: a worker is replaced after about `recycle_after` items
-        max_tasks_per_child=max(1, recycle_after // chunksize) if recycle_after else None,
-    )
-    try:
-        yield from pool.map(function, items, chunksize=chunksize)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    wave = jobs * recycle_after if recycle_after else len(items)
+    for start in range(0, len(items), wave):
+        part = items[start : start + wave]
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(part)), mp_context=context, initializer=_bootstrap,
+            initargs=(os.getpid(), initializer, initargs),
+        )
+        try:
+            yield from pool.map(function, part, chunksize=max(1, min(16, len(part) // (jobs * 8))))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
