@@ -42,7 +42,7 @@ clean:
 
 # Interface strings (README: "Interface strings"). Extract after editing templates, then
 # update every catalog; translators fill the new msgstr entries.
-LOCALE := src/handoutgen/locale
+LOCALE := src/handoutgen/i18n/locale
 i18n-extract: setup
 	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALE)/handoutgen.pot --project handoutgen \
 		--no-location --sort-output --omit-header .

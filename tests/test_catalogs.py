@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from conftest import REPO
-from handoutgen.catalogs import LOCALE_DIR, catalog_path, translations_for
+from handoutgen.i18n.catalogs import LOCALE_DIR, catalog_path, translations_for
 
 # The most common languages of US patients with limited English (issue #4).
 REQUIRED = ["es", "zh-Hans", "vi", "ko", "tl", "ru", "ar", "ht", "fr", "pt"]

@@ -131,7 +131,7 @@ def test_not_a_workspace(cli, tmp_path):
 def test_font_coverage_cache_is_keyed_by_content_and_pruned(tmp_path, monkeypatch):
     import shutil
 
-    from handoutgen import glyphs
+    from handoutgen.checks import glyphs
     from conftest import REPO
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

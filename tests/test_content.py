@@ -72,7 +72,7 @@ def test_reading_level_above_the_maximum(cli, workspace):
 
 
 def test_spanish_is_measured_other_languages_say_not_measured(cli, workspace):
-    from handoutgen.readability import measure
+    from handoutgen.checks.readability import measure
 
     easy = measure(["La prueba es corta. Usted puede ir a casa el mismo día."], "es")
     assert easy.ease_es is not None and easy.ease_es > 70 and easy.grade is None

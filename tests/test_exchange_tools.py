@@ -16,7 +16,7 @@ import pytest
 import yaml
 from lxml import etree
 
-from handoutgen.translations import fingerprint
+from handoutgen.i18n.translations import fingerprint
 
 RETRO = "retrograde-pyelography"
 SCHEMAS = Path(__file__).parent / "data" / "xliff"

@@ -71,7 +71,7 @@ def test_allow_stale_prints_the_previous_translation_with_a_visible_notice(cli, 
     assert result.exit_code == 0, result.stderr
     assert "warning: translation is stale (stale: reasons.4)" in result.stderr
     from conftest import pdf_pages_text
-    from handoutgen.catalogs import translations_for
+    from handoutgen.i18n.catalogs import translations_for
 
     notice = translations_for("es").gettext(
         "This translation may not match the current %(language)s version of %(date)s."
@@ -85,7 +85,7 @@ def test_allow_stale_prints_the_previous_translation_with_a_visible_notice(cli, 
 
 
 def english_sentences(workspace: Path, handout_id: str) -> list[str]:
-    from handoutgen.translations import segments
+    from handoutgen.i18n.translations import segments
     from handoutgen.workspace import Workspace
 
     ws = Workspace(workspace)
@@ -135,7 +135,7 @@ def test_draft_marks_every_page_and_every_english_fallback(cli, workspace, tmp_p
     assert result.exit_code == 0, result.stderr
     assert "built as a DRAFT" in result.stderr
     from conftest import pdf_pages_text
-    from handoutgen.catalogs import translations_for
+    from handoutgen.i18n.catalogs import translations_for
 
     banner = translations_for("es").gettext("DRAFT — not for patients")
     assert banner != "DRAFT — not for patients"

@@ -219,7 +219,7 @@ def test_fallback_language_notes_it_on_the_cover(cli, workspace, tmp_path):
     record = manifest(out)[0]
     assert record["warnings"] == ["'retrograde-pyelography' has no 'fr' version; used 'en'"]
     cover = " ".join(pdf_pages_text(out / "P013.pdf")[0].split())
-    from handoutgen.catalogs import translations_for
+    from handoutgen.i18n.catalogs import translations_for
 
     note = translations_for("fr").gettext(
         "Some handouts in this packet are in English because a translation is not available yet:")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoutgen.readability import measure, syllables, words
+from handoutgen.checks.readability import measure, syllables, words
 
 
 def test_english_syllables_come_from_the_cmu_dictionary():

@@ -143,7 +143,7 @@ def test_rejected_values_are_never_echoed_and_manifest_cells_cannot_run(cli, wor
 
 
 def test_manifest_cells_that_look_like_formulas_are_defused():
-    from handoutgen.manifest import csv_cell
+    from handoutgen.packets.manifest import csv_cell
 
     assert csv_cell("=1+1") == "'=1+1" and csv_cell("-2") == "'-2" and csv_cell("@SUM(A1)") == "'@SUM(A1)"
     assert csv_cell("P-1") == "P-1" and csv_cell(3) == "3" and csv_cell(None) == ""
@@ -214,7 +214,7 @@ def test_json_rosters_numeric_ids_duplicate_keys_and_broken_text(cli, workspace,
 
 
 def test_language_names_from_exports():
-    from handoutgen.languages import normalize_language
+    from handoutgen.i18n.languages import normalize_language
 
     assert [normalize_language(v) for v in ("EN", "Spanish", "español", "ESPANOL", "zh-hans", "pt_br", "العربية")] == \
         ["en", "es", "es", "es", "zh-Hans", "pt-BR", "ar"]
@@ -254,7 +254,7 @@ def test_output_path_that_is_a_file_or_holds_the_combined_file(cli, workspace, t
 
 
 def test_full_disk_stops_with_one_message_and_a_true_manifest(cli, workspace, tmp_path, monkeypatch):
-    import handoutgen.packets as packets
+    import handoutgen.packets.run as packets
 
     body = "".join(f"P{i},Some One,en,{RETRO},,,,\n" for i in range(1, 5))
     real_write = packets.write_atomic
@@ -278,7 +278,7 @@ def test_full_disk_stops_with_one_message_and_a_true_manifest(cli, workspace, tm
 
 
 def test_interrupted_run_leaves_a_manifest_of_what_exists(cli, workspace, tmp_path, monkeypatch):
-    import handoutgen.packets as packets
+    import handoutgen.packets.run as packets
 
     old = tmp_path / "out"
     body = "".join(f"P{i},Some One,en,{RETRO},,,,\n" for i in range(1, 4))

@@ -138,7 +138,7 @@ def test_vietnamese_cover_letter_renders(cli, workspace, tmp_path):
     out = tmp_path / "out"
     result = cli("packets", roster, "--out", out, "--fallback-language", "en", "-j", "1", "-w", workspace)
     assert result.exit_code == 0, result.stderr
-    from handoutgen.catalogs import translations_for
+    from handoutgen.i18n.catalogs import translations_for
 
     greeting = translations_for("vi").gettext("Questions? Call us at")
     assert greeting.split()[0] in pdf_text(out / "V1.pdf") and "Ước" in pdf_text(out / "V1.pdf")

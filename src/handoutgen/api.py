@@ -24,9 +24,9 @@ from pydantic import BaseModel, ValidationError
 
 from handoutgen import clock
 from handoutgen.builder import BuildResult
-from handoutgen.content import ERROR, WARNING, Finding, Report, check_workspace
+from handoutgen.checks.content import ERROR, WARNING, Finding, Report, check_workspace
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
-from handoutgen.manifest import ManifestRow
+from handoutgen.packets.manifest import ManifestRow
 from handoutgen.model import Brand, Handout, PaperSize
 from handoutgen.resources import defaults
 from handoutgen.validate import dotted
@@ -158,9 +158,9 @@ def make_packets(workspace: Workspace, roster: str | Path, *, out_dir: str | Pat
                  column_map: dict[str, str] | None = None,
                  date_formats: tuple[str, ...] = ()) -> list[ManifestRow]:
     """One packet per roster row into ``out_dir``, with the manifest; one manifest row per roster row."""
-    from handoutgen.packets import PacketOptions
-    from handoutgen.packets import make_packets as run_packets
-    from handoutgen.roster import load_roster
+    from handoutgen.packets.run import PacketOptions
+    from handoutgen.packets.run import make_packets as run_packets
+    from handoutgen.packets.roster import load_roster
 
     workspace.load_brand(brand)
     loaded = load_roster(Path(roster), encoding, column_map, date_formats)

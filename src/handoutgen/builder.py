@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from handoutgen import __version__
-from handoutgen.catalogs import catalog_for, catalog_path
+from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError
 from handoutgen.model import PaperSize
 from handoutgen.render.html import render_handout_html

@@ -171,8 +171,8 @@ def packets(
 ) -> None:
     """Make one print-ready packet per patient: a cover letter plus their handouts."""
     from handoutgen.builder import default_jobs
-    from handoutgen.packets import PacketOptions, make_packets
-    from handoutgen.roster import load_roster, parse_column_map, parse_date_formats
+    from handoutgen.packets.run import PacketOptions, make_packets
+    from handoutgen.packets.roster import load_roster, parse_column_map, parse_date_formats
 
     ws = open_workspace(workspace)
     try:
@@ -219,7 +219,7 @@ def check(
 ) -> None:
     """Check every handout, brand and config file, then the content: path:line: severity: message."""
     from handoutgen.api import check as run_check
-    from handoutgen.content import ERROR, WARNING
+    from handoutgen.checks.content import ERROR, WARNING
 
     ws = open_workspace(workspace)
     try:
@@ -305,9 +305,9 @@ def report_readability(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Per-section reading level, words, longest sentence, and the PEMAT-style items passed."""
-    from handoutgen.content import check_handout, load_jargon
-    from handoutgen.readability import measure
-    from handoutgen.translations import TRANSLATABLE
+    from handoutgen.checks.content import check_handout, load_jargon
+    from handoutgen.checks.readability import measure
+    from handoutgen.i18n.translations import TRANSLATABLE
 
     ws = open_workspace(workspace)
     settings = ws.config.checks
@@ -441,7 +441,7 @@ def i18n_status(
     and how many segments are draft, translated, reviewed, approved."""
     from dataclasses import asdict
 
-    from handoutgen.exchange import status_table
+    from handoutgen.i18n.exchange import status_table
 
     ws = open_workspace(workspace)
     try:
@@ -485,7 +485,7 @@ def i18n_export(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Write one PO or XLIFF file per handout and language for translators' tools."""
-    from handoutgen.exchange import export
+    from handoutgen.i18n.exchange import export
     from handoutgen.write import write_atomic
 
     ws = open_workspace(workspace)
@@ -512,7 +512,7 @@ def i18n_import(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Merge translated PO or XLIFF files into handouts/<id>/<lang>.yaml (never drops existing work)."""
-    from handoutgen.exchange import import_file
+    from handoutgen.i18n.exchange import import_file
     from handoutgen.write import write_atomic
 
     ws = open_workspace(workspace)

@@ -75,7 +75,7 @@ def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, initia
         yield from map(function, items)
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["weasyprint", "pikepdf", "handoutgen.builder", "handoutgen.packets"])
+    context.set_forkserver_preload(["weasyprint", "pikepdf", "handoutgen.builder", "handoutgen.packets.run"])
     wave = jobs * recycle_after if recycle_after else len(items)
     for start in range(0, len(items), wave):
         part = items[start : start + wave]

@@ -14,7 +14,7 @@ from handoutgen.load import Loaded, load_yaml
 from handoutgen.logo import logo_problem
 from handoutgen.resources import defaults, find, search_path
 from handoutgen.model import Brand, Handout, Translation, WorkspaceConfig
-from handoutgen.translations import TranslationStatus, align, fingerprint, localize, segments, status
+from handoutgen.i18n.translations import TranslationStatus, align, fingerprint, localize, segments, status
 from handoutgen.validate import validate
 
 CONFIG_FILE = "handoutgen.yaml"
@@ -325,7 +325,7 @@ class Workspace:
 
     def _check_catalog(self, file: HandoutFile) -> None:
         """Build refuses a language without interface strings (no English headings): so does check."""
-        from handoutgen.catalogs import translations_for
+        from handoutgen.i18n.catalogs import translations_for
 
         try:
             translations_for(file.language)
@@ -335,7 +335,7 @@ class Workspace:
 
     def collect_errors(self) -> list[HandoutgenError]:
         """Load everything in the workspace and return every problem found (for ``check``)."""
-        from handoutgen.glyphs import FONTS_CSS, check_texts, font_stack
+        from handoutgen.checks.glyphs import FONTS_CSS, check_texts, font_stack
 
         errors: list[HandoutgenError] = []
 

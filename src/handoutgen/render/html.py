@@ -19,7 +19,7 @@ from babel.dates import format_date, format_time
 
 from handoutgen.errors import Location, RenderError
 from handoutgen.model import PaperSize, RosterRow
-from handoutgen.catalogs import translations_for
+from handoutgen.i18n.catalogs import translations_for
 from handoutgen.workspace import BrandInfo, Localized
 
 HANDOUT_TEMPLATE = "handout.html.j2"

@@ -174,7 +174,7 @@ class PdfRenderer:
         """The duplex filler page in ``language``, its notice an artifact; rendered once per (language, paper)."""
         import pikepdf
 
-        from handoutgen.pdf_tags import artifact_only
+        from handoutgen.render.tags import artifact_only
         from handoutgen.render.html import BLANK_TEMPLATE, render_blank_html
 
         key = (language, paper)
@@ -193,7 +193,7 @@ def finish_tags(data: bytes) -> bytes:
     their logical text (see pdf_tags)."""
     import pikepdf
 
-    from handoutgen.pdf_tags import fix_rtl_text, tidy
+    from handoutgen.render.tags import fix_rtl_text, tidy
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
         tidy(pdf)

@@ -32,7 +32,7 @@ from handoutgen import __version__, clock
 from handoutgen.errors import Location, SourceError, UsageError
 from handoutgen.load import MAX_YAML_BYTES, read_text
 from handoutgen.model import REVIEW_STATES, Handout, Translation
-from handoutgen.translations import (
+from handoutgen.i18n.translations import (
     describe, fingerprint, not_a_translation, realigned, segments, status, with_segment,
 )
 from handoutgen.workspace import HandoutFile, Workspace

@@ -20,8 +20,8 @@ from handoutgen.errors import HandoutgenError, Location, SourceError, terminal_s
 from handoutgen.load import Loaded, load_yaml
 from handoutgen.model import CheckSettings, Handout, JargonList, JargonTerm
 from handoutgen.resources import defaults
-from handoutgen.readability import Readability, base_language, measure, sentences, words
-from handoutgen.translations import TRANSLATABLE, not_a_translation, segments
+from handoutgen.checks.readability import Readability, base_language, measure, sentences, words
+from handoutgen.i18n.translations import TRANSLATABLE, not_a_translation, segments
 from handoutgen.validate import validate
 from handoutgen.workspace import CONFIG_FILE, HandoutFile, Localized, Workspace
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
 from handoutgen.load import load_yaml, read_text
-from handoutgen.languages import normalize_language
+from handoutgen.i18n.languages import normalize_language
 from handoutgen.model import PATTERN_HELP, RosterRow
 from handoutgen.validate import dotted
 

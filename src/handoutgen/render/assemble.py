@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pikepdf
 
-from handoutgen.pdf_tags import PDF_VERSION, Part, merge
+from handoutgen.render.tags import PDF_VERSION, Part, merge
 
 PACKET_TITLE = "Patient packet"
 COMBINED_TITLE = "Patient packets"

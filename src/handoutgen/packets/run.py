@@ -32,18 +32,18 @@ from pathlib import Path
 import pikepdf
 
 from handoutgen import __version__
-from handoutgen.assemble import assemble_packet, combine
+from handoutgen.render.assemble import assemble_packet, combine
 from handoutgen.builder import render_all
-from handoutgen.catalogs import catalog_for, catalog_path
+from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.errors import ErrorList, HandoutgenError, Location, RenderError, UsageError
-from handoutgen.manifest import FAILED, NOT_STARTED, OK, LiveManifest, ManifestRow
+from handoutgen.packets.manifest import FAILED, NOT_STARTED, OK, LiveManifest, ManifestRow
 from handoutgen.model import PaperSize, RosterRow
 from handoutgen.parallel import ordered_map
 from handoutgen.render.html import (
     BLANK_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE, EnclosedHandout, render_cover_html,
 )
 from handoutgen.render.pdf import PdfRenderer
-from handoutgen.roster import Roster
+from handoutgen.packets.roster import Roster
 from handoutgen.workspace import HandoutFile, Workspace
 from handoutgen.write import (
     FATAL_WRITE_ERRORS, OutputError, ensure_private_dir, output_error, private_temp_dir,
