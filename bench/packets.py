@@ -60,7 +60,8 @@ _naive: HandoutRenderer | None = None
 
 def _naive_start() -> None:
     global _naive
-    _naive = HandoutRenderer(Workspace(ROOT), None, None)
+    workspace = Workspace(ROOT)
+    _naive = HandoutRenderer(workspace, workspace.render_settings())
 
 
 def _documents(row):  # noqa: ANN001, ANN202
@@ -69,7 +70,7 @@ def _documents(row):  # noqa: ANN001, ANN202
     files = [f for f in workspace.handout_files() if f.id in row.handouts and f.language == "en"]
     handouts = [workspace.load_handout(f).handout for f in files]
     enclosed = [EnclosedHandout(h.title, "en", False) for h in handouts]
-    cover = render_cover_html(row, enclosed, _naive.brand, _naive.paper, workspace.root, workspace.template_path)
+    cover = render_cover_html(row, enclosed, _naive.settings)
     return files, cover
 
 
@@ -80,12 +81,9 @@ def _naive_whole_packet(job: tuple) -> None:
     workspace = _naive.workspace
     files, cover = _documents(row)
     parts = [cover.html] + [
-        render_handout_html(workspace.load_handout(f), _naive.brand, _naive.paper, workspace.root,
-                            workspace.template_path).html for f in files
+        render_handout_html(workspace.load_handout(f), _naive.settings).html for f in files
     ]
-    first_handout_page_css = render_handout_html(
-        workspace.load_handout(files[0]), _naive.brand, _naive.paper, workspace.root, workspace.template_path
-    ).page_css
+    first_handout_page_css = render_handout_html(workspace.load_handout(files[0]), _naive.settings).page_css
     # Section ids repeat from handout to handout; one document needs them unique.
     bodies = "".join(
         f'<div style="break-before: page">{part.split("<body>", 1)[1].rsplit("</body>", 1)[0]}</div>'

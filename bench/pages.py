@@ -57,9 +57,7 @@ def layout(renderer: HandoutRenderer, file: HandoutFile, interface_language: str
 
 
 def layout_localized(renderer: HandoutRenderer, localized: Localized):  # noqa: ANN201 - weasyprint.Document
-    workspace = renderer.workspace
-    document = render_handout_html(localized, renderer.brand, renderer.paper, workspace.root,
-                                   workspace.template_path)
+    document = render_handout_html(localized, renderer.settings)
     return layout_html(renderer.pdf, document)
 
 
@@ -150,9 +148,7 @@ def catalog_languages() -> list[str]:
 
 
 def cover_layout(renderer: HandoutRenderer, row: RosterRow, enclosed: list[EnclosedHandout]):  # noqa: ANN201
-    workspace = renderer.workspace
-    document = render_cover_html(row, enclosed, renderer.brand, renderer.paper, workspace.root,
-                                 workspace.template_path)
+    document = render_cover_html(row, enclosed, renderer.settings)
     return layout_html(renderer.pdf, document)
 
 
@@ -193,8 +189,8 @@ def main() -> None:
     options = parser.parse_args()
 
     workspace = Workspace(options.workspace)
-    renderer = HandoutRenderer(workspace, options.brand, options.paper)
-    print(f"paper: {renderer.paper}; fill = content height / usable height per page; "
+    renderer = HandoutRenderer(workspace, workspace.render_settings(options.brand, options.paper))
+    print(f"paper: {renderer.settings.paper}; fill = content height / usable height per page; "
           f"pages before the last should be >= {MIN_FILL:.0%}")
     total_pages = wasted = 0
     files = workspace.handout_files()

@@ -46,7 +46,8 @@ def main() -> None:
 
     workspace = Workspace(ROOT)
     files = workspace.handout_files()
-    renderer = HandoutRenderer(workspace, None, None)
+    settings = workspace.render_settings()
+    renderer = HandoutRenderer(workspace, settings)
     for file in files:  # warm-up: fonts, CSS, templates
         renderer.render(file)
 
@@ -63,8 +64,8 @@ def main() -> None:
     jobs = max(2, default_jobs())
     sequential, parallel = [], []
     for _ in range(options.rounds):  # interleaved so both routes see the same machine load
-        sequential.append(timed(lambda: list(render_all(workspace, batch, None, None, jobs=1))))
-        parallel.append(timed(lambda: list(render_all(workspace, batch, None, None, jobs=jobs))))
+        sequential.append(timed(lambda: list(render_all(workspace, batch, settings, jobs=1))))
+        parallel.append(timed(lambda: list(render_all(workspace, batch, settings, jobs=jobs))))
     seq_rate = len(batch) / statistics.median(sequential)
     par_rate = len(batch) / statistics.median(parallel)
     print(f"batch of {len(batch)} handouts (median of {options.rounds}, pool start-up included):")

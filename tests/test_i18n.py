@@ -149,7 +149,7 @@ def test_draft_marks_every_page_and_every_english_fallback(cli, workspace, tmp_p
 
     ws = Workspace(workspace)
     localized = ws.load_handout(ws.select([RETRO], ["es"])[0], draft=True)
-    html = render_handout_html(localized, ws.load_brand(), "letter", ws.root, ws.template_path).html
+    html = render_handout_html(localized, ws.render_settings(paper="letter")).html
     fallbacks = re.findall(r'<span class="english-fallback" lang="en" dir="ltr">(.*?)</span></li>', html)
     assert len(fallbacks) == 2 and OLD_SENTENCE in fallbacks[0]
 
@@ -494,7 +494,7 @@ def test_sources_in_a_translation_are_marked_english_and_isolated(cli, workspace
     assert url.startswith("/")  # the sample's URL is site-relative: meaningless on paper
     ws = Workspace(workspace)
     localized = ws.load_handout(ws.select([RETRO], ["ar"])[0])
-    html = render_handout_html(localized, ws.load_brand(), "letter", ws.root, ws.template_path).html
+    html = render_handout_html(localized, ws.render_settings(paper="letter")).html
     assert f'<bdi lang="en" dir="ltr">{title}' in html
     assert f'<bdi lang="en" dir="ltr">{note}</bdi>' in html
     assert url not in html

@@ -37,7 +37,7 @@ PT = 4 / 3  # CSS px per point
 @pytest.fixture(scope="module")
 def renderers():
     workspace = Workspace(REPO)
-    return {paper: HandoutRenderer(workspace, None, paper) for paper in ("letter", "a4")}
+    return {paper: HandoutRenderer(workspace, workspace.render_settings(paper=paper)) for paper in ("letter", "a4")}
 
 
 ITEM_CLASSES = {"word", "normal-effect"}  # glossary words and "What is normal" boxes: items too

@@ -24,13 +24,17 @@ from pydantic import BaseModel, ValidationError
 
 from handoutgen import clock
 from handoutgen.builder import BuildResult
-from handoutgen.checks.content import ERROR, WARNING, Finding, Report, check_workspace
+from handoutgen.checks.files import file_errors
+from handoutgen.checks.registry import ERROR, WARNING, Finding
+from handoutgen.checks.run import Report, check_workspace
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
 from handoutgen.packets.manifest import ManifestRow
 from handoutgen.model import Brand, Handout, PaperSize
 from handoutgen.resources import defaults
 from handoutgen.validate import dotted
-from handoutgen.workspace import BrandInfo, Localized, Workspace
+from handoutgen.prepared import BrandInfo, Localized
+from handoutgen.render.settings import RenderSettings
+from handoutgen.workspace import Workspace
 
 
 def open_workspace(path: str | Path) -> Workspace:
@@ -88,14 +92,15 @@ def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[s
         raise UsageError("a brand given in memory has no folder for its logo: leave 'logo' empty, "
                          "or render from a workspace that holds the brand")
     if workspace is not None:
-        templates, styles, roots = workspace.template_path, workspace.style_path, workspace.render_roots
-        base = workspace.root
+        base, templates, styles, roots = (workspace.root, workspace.template_path, workspace.style_path,
+                                          tuple(workspace.render_roots))
     else:
         found = defaults()
-        templates, styles, roots = (found.templates,), (found.styles,), [found.templates, found.styles]
-        base = found.templates.parent
-    document = render_handout_html(Localized(model), BrandInfo("in-memory", base, brand_model), paper, base, templates)
-    return _renderer(styles, tuple(roots)).render(document, source=Path(f"<{model.id}.{model.language}>"))
+        base, templates, styles, roots = (found.templates.parent, (found.templates,), (found.styles,),
+                                          (found.templates, found.styles))
+    settings = RenderSettings(base, templates, styles, roots, BrandInfo("in-memory", base, brand_model), paper)
+    document = render_handout_html(Localized(model), settings)
+    return _renderer(styles, roots).render(document, source=Path(f"<{model.id}.{model.language}>"))
 
 
 def build(workspace: Workspace, ids: list[str] | None = None, languages: list[str] | None = None, *,
@@ -140,13 +145,13 @@ def check(workspace: Workspace, ids: list[str] | None = None) -> CheckResult:
                 if not Path(f.path).resolve().is_relative_to(workspace.handouts_dir)
                 or any(Path(f.path).resolve().is_relative_to(folder) for folder in folders)]
         return CheckResult(kept, [r for r in everything.reports if r.subject.file.id in ids])
-    errors = workspace.collect_errors()
+    errors = file_errors(workspace)
     broken = {e.location.path for e in errors if e.location.path is not None}
-    reports, more = check_workspace(workspace, clock.today(), broken)
+    reports, plugin_problems, more = check_workspace(workspace, clock.today(), broken)
     flat = [e for error in [*errors, *more] for e in (error.errors if isinstance(error, ErrorList) else [error])]
     # A broken source is reported once, not again for each translation that needs it.
     unique = list({e.render(): e for e in flat}.values())
-    findings = [Finding.from_error(e) for e in unique] + [f for r in reports for f in r.findings]
+    findings = [Finding.from_error(e) for e in unique] + plugin_problems + [f for r in reports for f in r.findings]
     findings.sort(key=lambda f: (str(f.path), f.line or 0))
     return CheckResult(findings, reports)
 

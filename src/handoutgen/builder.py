@@ -26,6 +26,7 @@ from handoutgen.model import PaperSize
 from handoutgen.render.html import render_handout_html
 from handoutgen.parallel import ordered_map
 from handoutgen.render.pdf import PdfRenderer
+from handoutgen.render.settings import RenderSettings
 from handoutgen.workspace import CONFIG_FILE, HandoutFile, Workspace
 from handoutgen.write import write_atomic
 
@@ -52,23 +53,18 @@ def output_name(file: HandoutFile) -> str:
 class HandoutRenderer:
     """Everything one process needs to turn handout files into PDF bytes, set up once."""
 
-    def __init__(self, workspace: Workspace, brand: str | None, paper: PaperSize | None,
+    def __init__(self, workspace: Workspace, settings: RenderSettings,
                  allow_stale: bool = False, draft: bool = False, offer: tuple[str, ...] = ()):
         self.workspace = workspace
+        self.settings = settings
         self.allow_stale = allow_stale
         self.draft = draft
         self.offer = offer  # options of the calling command that an error may suggest
-        self.brand = workspace.load_brand(brand)
-        self.paper: PaperSize = paper or workspace.config.paper
-        self.pdf = PdfRenderer(
-            workspace.style_path, workspace.render_roots
-        )
+        self.pdf = PdfRenderer(settings.style_path, list(settings.render_roots))
 
     def render(self, file: HandoutFile) -> Rendered:
         localized = self.workspace.load_handout(file, self.allow_stale, self.draft, self.offer)
-        document = render_handout_html(
-            localized, self.brand, self.paper, self.workspace.root, self.workspace.template_path
-        )
+        document = render_handout_html(localized, self.settings)
         pdf = self.pdf.render(document, source=file.path)
         warning = ""
         if localized.draft and localized.untranslated:
@@ -83,10 +79,10 @@ class HandoutRenderer:
 _worker: HandoutRenderer | None = None
 
 
-def _start_worker(root: Path, brand: str | None, paper: PaperSize | None, allow_stale: bool,
-                  draft: bool, offer: tuple[str, ...]) -> None:
+def _start_worker(root: Path, settings: RenderSettings, allow_stale: bool, draft: bool,
+                  offer: tuple[str, ...]) -> None:
     global _worker
-    _worker = HandoutRenderer(Workspace(root), brand, paper, allow_stale, draft, offer)
+    _worker = HandoutRenderer(Workspace(root), settings, allow_stale, draft, offer)
 
 
 def _render_in_worker(file: HandoutFile) -> Rendered | HandoutgenError:
@@ -98,13 +94,12 @@ def _render_in_worker(file: HandoutFile) -> Rendered | HandoutgenError:
 
 
 def render_all(
-    workspace: Workspace, files: list[HandoutFile], brand: str | None, paper: PaperSize | None, jobs: int,
+    workspace: Workspace, files: list[HandoutFile], settings: RenderSettings, jobs: int,
     allow_stale: bool = False, draft: bool = False, offer: tuple[str, ...] = (),
 ) -> Iterator[tuple[HandoutFile, Rendered | HandoutgenError]]:
     """Yield (file, rendered PDF or error) for every file, in order."""
-    workspace.load_brand(brand)  # a bad brand stops here, before any worker starts
     outcomes = ordered_map(_render_in_worker, files, jobs=jobs, initializer=_start_worker,
-                           initargs=(workspace.root, brand, paper, allow_stale, draft, offer))
+                           initargs=(workspace.root, settings, allow_stale, draft, offer))
     yield from zip(files, outcomes)
 
 
@@ -124,18 +119,16 @@ def _tree(folder: Path, skip: str | None = None) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and (skip is None or skip not in p.relative_to(folder).parts))
 
 
-def _shared_inputs(workspace: Workspace, brand: str | None, paper: PaperSize | None, allow_stale: bool,
-                   draft: bool) -> str:
+def _shared_inputs(workspace: Workspace, settings: RenderSettings, allow_stale: bool, draft: bool) -> str:
     """Hash of what every handout's PDF depends on: templates, styles, fonts, brand, settings, versions."""
     digest = hashlib.sha256(json.dumps({
-        "handoutgen": __version__, "weasyprint": version("weasyprint"), "paper": paper,
+        "handoutgen": __version__, "weasyprint": version("weasyprint"), "paper": settings.paper,
         "allow_stale": allow_stale, "draft": draft,
     }, sort_keys=True).encode())
-    for folder in (*workspace.template_path, *workspace.style_path):
+    for folder in (*settings.template_path, *settings.style_path):
         if folder.is_dir():
             _digest_files(digest, _tree(folder, skip="brands"), folder)
-    chosen = workspace.load_brand(brand)
-    _digest_files(digest, _tree(chosen.folder), chosen.folder)
+    _digest_files(digest, _tree(settings.brand.folder), settings.brand.folder)
     config = workspace.root / CONFIG_FILE
     if config.is_file():
         _digest_files(digest, [config], workspace.root)
@@ -193,7 +186,8 @@ def build(
             on_done(result)
 
     record = {} if force else _record(out_dir)
-    shared = _shared_inputs(workspace, brand, paper, allow_stale, draft)
+    settings = workspace.render_settings(brand, paper)  # once for the whole run
+    shared = _shared_inputs(workspace, settings, allow_stale, draft)
     inputs = {file: _inputs(shared, file) for file in files}
     todo = []
     for file in files:
@@ -203,7 +197,7 @@ def build(
         else:
             todo.append(file)
     offer = ("--allow-stale", "--draft")  # the build command's own options
-    outcomes = render_all(workspace, todo, brand, paper, jobs, allow_stale, draft, offer) if todo else iter(())
+    outcomes = render_all(workspace, todo, settings, jobs, allow_stale, draft, offer) if todo else iter(())
     try:
         for file, outcome in outcomes:
             name = output_name(file)

@@ -5,7 +5,6 @@ This module finds files and loads them into models (load + validate). It never w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -13,52 +12,15 @@ from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError,
 from handoutgen.load import Loaded, load_yaml
 from handoutgen.logo import logo_problem
 from handoutgen.resources import defaults, find, search_path
-from handoutgen.model import Brand, Handout, Translation, WorkspaceConfig
-from handoutgen.i18n.translations import TranslationStatus, align, fingerprint, localize, segments, status
+from handoutgen.model import Brand, Handout, PaperSize, Translation, WorkspaceConfig
+from handoutgen.prepared import BrandInfo, HandoutFile, Localized
+from handoutgen.render.settings import RenderSettings
+from handoutgen.i18n.translations import align, fingerprint, localize, segments, status
 from handoutgen.validate import validate
 
 CONFIG_FILE = "handoutgen.yaml"
 # The only folders a render may read from (see render/pdf.py, the URL fetcher).
 RENDER_ROOTS = ("templates", "styles", "handouts")
-# Keys whose values never reach a page (so their characters need no glyph).
-NOT_PRINTED = {"review_notes", "fingerprint", "source", "logo", "colours"}
-
-
-@dataclass(frozen=True)
-class HandoutFile:
-    """One ``handouts/<id>/<language>.yaml`` file, before it is loaded."""
-
-    id: str
-    language: str
-    path: Path
-
-
-@dataclass(frozen=True)
-class Localized:
-    """A handout ready to render in its file's language."""
-
-    handout: Handout
-    translation: Translation | None = None  # None for a source handout
-    status: TranslationStatus | None = None
-    untranslated: tuple[str, ...] = ()  # segments printed in the source language (only with --draft)
-    stale: tuple[str, ...] = ()  # segments printed from their previous translation
-    draft: bool = False  # built with --draft: "DRAFT — not for patients" on every page
-    stored_as: dict[str, str] | None = None  # segment id -> its key in the translation file (moves)
-
-    @property
-    def out_of_date(self) -> bool:
-        return self.status is not None and self.status.state != "current"
-
-
-@dataclass(frozen=True)
-class BrandInfo:
-    name: str
-    folder: Path
-    brand: Brand
-
-    @property
-    def logo_path(self) -> Path | None:
-        return self.folder / self.brand.logo if self.brand.logo else None
 
 
 class Workspace:
@@ -95,6 +57,11 @@ class Workspace:
 
     def find_template(self, name: str | Path) -> Path:
         return find(self.template_path, name)
+
+    def render_settings(self, brand: str | None = None, paper: PaperSize | None = None) -> RenderSettings:
+        """Brand, paper and folders of one run, resolved once (options, then handoutgen.yaml, then defaults)."""
+        return RenderSettings(self.root, self.template_path, self.style_path, tuple(self.render_roots),
+                              self.load_brand(brand), paper or self.config.paper)
 
     @property
     def render_roots(self) -> list[Path]:
@@ -268,113 +235,3 @@ class Workspace:
             if problem := logo_problem(logo):
                 raise SourceError(problem, Location(path, loaded.line_of(("logo",)), "logo"))
         return BrandInfo(name, folder, brand)
-
-    def printed_texts(self, path: Path):  # noqa: ANN202 - iterator of (Location, str)
-        """Every string of a loaded file that may be printed, with its line and field."""
-        from handoutgen.validate import dotted
-
-        loaded = self.loaded(path)
-
-        def walk(value, data_path):  # noqa: ANN001, ANN202
-            if isinstance(value, str):
-                yield Location(path, loaded.line_of(data_path), dotted(data_path) or None), value
-            elif isinstance(value, dict):
-                for key, item in value.items():
-                    if key not in NOT_PRINTED:
-                        yield from walk(item, (*data_path, key))
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    yield from walk(item, (*data_path, index))
-
-        yield from walk(loaded.data, ())
-
-    def _render_file_errors(self) -> list[HandoutgenError]:
-        """Templates and stylesheets that build or packets would miss, and templates with a syntax error."""
-        import jinja2
-
-        from handoutgen.render.html import (BLANK_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE,
-                                            HANDOUT_STYLESHEETS, HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, environment)
-
-        errors: list[HandoutgenError] = []
-        for name in dict.fromkeys((*HANDOUT_STYLESHEETS, *COVER_STYLESHEETS)):
-            if not self.find_style(name).is_file():
-                errors.append(SourceError("stylesheet is missing (build needs it)", Location(self.find_style(name))))
-        env = environment(self.template_path)
-        for name in (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE, COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE,
-                     BLANK_PAGE_CSS_TEMPLATE):
-            path = self.find_template(name)
-            try:  # parsed, not compiled: a third of the time, and the same syntax errors
-                source, filename, _ = env.loader.get_source(env, name)
-                env.parse(source, name, filename)
-            except jinja2.TemplateNotFound:
-                errors.append(SourceError("template is missing (build needs it)", Location(path)))
-            except jinja2.TemplateSyntaxError as error:
-                errors.append(SourceError(f"template syntax: {error.message}", Location(path, error.lineno)))
-        return errors
-
-    def _check_default_brand(self) -> None:
-        """build and packets use default_brand when no --brand is given: it must exist."""
-        name = self.config.default_brand
-        if name is not None and name not in self.brand_names():
-            config = self.loaded(self.root / CONFIG_FILE)
-            raise SourceError(
-                f"default_brand '{name}' has no styles/brands/{name}/brand.yaml; "
-                f"available: {', '.join(self.brand_names()) or 'none'}",
-                Location(config.path, config.line_of(("default_brand",)), "default_brand"),
-            )
-
-    def _check_catalog(self, file: HandoutFile) -> None:
-        """Build refuses a language without interface strings (no English headings): so does check."""
-        from handoutgen.i18n.catalogs import translations_for
-
-        try:
-            translations_for(file.language)
-        except UsageError as missing:
-            raise SourceError(missing.message,
-                              Location(file.path, self.loaded(file.path).line_of(("language",)), "language")) from None
-
-    def collect_errors(self) -> list[HandoutgenError]:
-        """Load everything in the workspace and return every problem found (for ``check``)."""
-        from handoutgen.checks.glyphs import FONTS_CSS, check_texts, font_stack
-
-        errors: list[HandoutgenError] = []
-
-        def attempt(action) -> None:  # noqa: ANN001
-            try:
-                action()
-            except ErrorList as many:
-                errors.extend(many.errors)
-            except HandoutgenError as one:
-                errors.append(one)
-
-        attempt(lambda: self.config)
-        try:
-            stack = font_stack(self.find_style(FONTS_CSS))
-        except HandoutgenError as unreadable:  # fonts.css itself: no glyph check, the rest goes on
-            errors.append(unreadable)
-            stack = None
-        for family in stack.missing_families if stack else ():
-            errors.append(SourceError(
-                f"font family '{family}' is not installed (run scripts/install-system-deps.sh)",
-                Location(self.find_style(FONTS_CSS)),
-            ))
-        for font in stack.missing_files if stack else ():
-            errors.append(SourceError(f"font file '{font.name}' named in fonts.css is missing",
-                                      Location(self.find_style(FONTS_CSS))))
-        errors.extend(self._render_file_errors())
-        attempt(self._check_default_brand)
-        checked = [self.brands_dir / name / "brand.yaml" for name in self.brand_names()]
-        for name in self.brand_names():
-            attempt(lambda name=name: self.load_brand(name))
-        for file in self.handout_files():
-            attempt(lambda file=file: self.load_handout(file, draft=True))
-            attempt(lambda file=file: self._check_catalog(file))
-            checked.append(file.path)
-        for path in checked if stack else ():  # glyphs only for files that parsed; the rest have errors
-            try:
-                errors.extend(check_texts(stack, self.printed_texts(path)))
-            except HandoutgenError:
-                pass
-        for font in sorted(stack.damaged if stack else ()):
-            errors.append(SourceError("font file cannot be read (damaged, or not a font)", Location(font)))
-        return errors

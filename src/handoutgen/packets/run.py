@@ -43,6 +43,7 @@ from handoutgen.render.html import (
     BLANK_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE, EnclosedHandout, render_cover_html,
 )
 from handoutgen.render.pdf import PdfRenderer
+from handoutgen.render.settings import RenderSettings
 from handoutgen.packets.roster import Roster
 from handoutgen.workspace import HandoutFile, Workspace
 from handoutgen.write import (
@@ -129,15 +130,13 @@ def _one_line(error: HandoutgenError) -> str:
 class PacketWorker:
     """One process's renderer for covers, with the batch's handout PDFs opened once."""
 
-    def __init__(self, root: Path, brand: str | None, paper: PaperSize | None, duplex: bool,
-                 handout_pdfs: dict[HandoutKey, Path], roster_path: Path):
-        self.workspace = Workspace(root)
-        self.brand = self.workspace.load_brand(brand)
-        self.paper: PaperSize = paper or self.workspace.config.paper
+    def __init__(self, settings: RenderSettings, duplex: bool, handout_pdfs: dict[HandoutKey, Path],
+                 roster_path: Path):
+        self.settings = settings
         self.duplex = duplex
         self.handout_pdfs = handout_pdfs
         self.roster_path = roster_path
-        self.pdf = PdfRenderer(self.workspace.style_path, self.workspace.render_roots)
+        self.pdf = PdfRenderer(settings.style_path, list(settings.render_roots))
         self._opened: dict[HandoutKey, pikepdf.Pdf] = {}
 
     def _handout(self, key: HandoutKey) -> pikepdf.Pdf:
@@ -148,14 +147,10 @@ class PacketWorker:
     def make(self, task: PacketTask) -> PacketDone | HandoutgenError:
         where = Location(self.roster_path, None, None, task.number)
         try:
-            document = render_cover_html(
-                task.row, list(task.enclosed), self.brand, self.paper,
-                self.workspace.root, self.workspace.template_path,
-            )
+            document = render_cover_html(task.row, list(task.enclosed), self.settings)
             cover = self.pdf.render(document, source=self.roster_path)
             handouts = [self._handout(key) for key in task.handouts]
-            blank = (self.pdf.blank_page(task.row.language, self.paper, self.workspace.root,
-                                         self.workspace.template_path) if self.duplex else None)
+            blank = self.pdf.blank_page(task.row.language, self.settings) if self.duplex else None
             data, pages = assemble_packet(cover, handouts, self.duplex, "", blank_page=blank)
         except HandoutgenError as error:
             return RenderError(redact(error.message), where)
@@ -350,21 +345,20 @@ def make_packets(
     workspace: Workspace, roster: Roster, options: PacketOptions,
     on_done: Callable[[ManifestRow], None] | None = None,
 ) -> list[ManifestRow]:
-    brand = workspace.load_brand(options.brand)
-    paper: PaperSize = options.paper or workspace.config.paper
+    settings = workspace.render_settings(options.brand, options.paper)  # once for the whole batch
     out_dir = options.out_dir
     _prepare_output(out_dir, options.combined)
     try:
         with _output_lock(out_dir):
-            return _make_locked(workspace, roster, options, brand.folder, paper, on_done)
+            return _make_locked(workspace, roster, options, settings, on_done)
     except OSError as error:
         if error.errno in FATAL_WRITE_ERRORS:
             raise output_error(error, out_dir) from None
         raise
 
 
-def _make_locked(workspace: Workspace, roster: Roster, options: PacketOptions, brand_folder: Path,
-                 paper: PaperSize, on_done: Callable[[ManifestRow], None] | None) -> list[ManifestRow]:
+def _make_locked(workspace: Workspace, roster: Roster, options: PacketOptions, settings: RenderSettings,
+                 on_done: Callable[[ManifestRow], None] | None) -> list[ManifestRow]:
     out_dir = options.out_dir
     remove_stale_temp_files(out_dir)  # left by a killed run; finished packets are untouched
     key = _folder_key(out_dir)
@@ -383,7 +377,7 @@ def _make_locked(workspace: Workspace, roster: Roster, options: PacketOptions, b
     completed = False
     try:
         planned = _plan(workspace, roster, options.fallback_language, fail)
-        _make_planned(workspace, planned, options, brand_folder, paper, key, previous, roster.path, finish, fail)
+        _make_planned(workspace, planned, options, settings, key, previous, roster.path, finish, fail)
         completed = True
     finally:
         try:
@@ -401,8 +395,8 @@ def _make_locked(workspace: Workspace, roster: Roster, options: PacketOptions, b
     return ordered
 
 
-def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, brand_folder: Path,
-                  paper: PaperSize, key: bytes, previous: dict[str, ManifestRow], roster_path: Path,
+def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, settings: RenderSettings,
+                  key: bytes, previous: dict[str, ManifestRow], roster_path: Path,
                   finish: Callable[[ManifestRow], None],
                   fail: Callable[[int, str, HandoutgenError, RosterRow | None], None]) -> None:
     out_dir = options.out_dir
@@ -415,7 +409,7 @@ def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, b
         handout_digest: dict[HandoutKey, str] = {}
         handout_failure: dict[HandoutKey, HandoutgenError] = {}
         titles: dict[HandoutKey, str] = {}
-        for file, outcome in render_all(workspace, files, options.brand, paper, options.jobs):
+        for file, outcome in render_all(workspace, files, settings, options.jobs):
             handout_key = (file.id, file.language)
             if isinstance(outcome, HandoutgenError):
                 handout_failure[handout_key] = outcome
@@ -427,7 +421,7 @@ def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, b
             titles[handout_key] = workspace.load_handout(file).handout.title
 
         # 3. covers + merge, skipping packets that --resume finds finished from the same inputs
-        cover_hash = _cover_sources_hash(workspace, brand_folder)
+        cover_hash = _cover_sources_hash(workspace, settings.brand.folder)
         catalog_hashes: dict[str, str] = {}
         tasks: list[PacketTask] = []
         warnings_of: dict[int, list[str]] = {}
@@ -442,7 +436,7 @@ def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, b
             if row.language not in catalog_hashes:
                 catalog_hashes[row.language] = _catalog_hash(row.language)
             digest = input_hash(key, row, [(k, handout_digest[k]) for k in keys], cover_hash,
-                                catalog_hashes[row.language], paper, options.duplex)
+                                catalog_hashes[row.language], settings.paper, options.duplex)
             output = out_dir / f"{row.patient_id}.pdf"
             warnings_of[number] = warnings
             if (earlier := _finished_before(previous, row.patient_id, digest, output)) is not None:
@@ -451,7 +445,7 @@ def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, b
             enclosed = tuple(EnclosedHandout(titles[k], k[1], k[1] != row.language) for k in keys)
             tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output))
 
-        worker_args = (workspace.root, options.brand, paper, options.duplex, handout_pdfs, roster_path)
+        worker_args = (settings, options.duplex, handout_pdfs, roster_path)
         run = ordered_map(_make_in_worker, tasks, jobs=options.jobs, initializer=_start_worker,
                           initargs=worker_args, recycle_after=options.recycle_after)
         with contextlib.closing(run) as outcomes:

@@ -18,9 +18,10 @@ from babel import Locale
 from babel.dates import format_date, format_time
 
 from handoutgen.errors import Location, RenderError
-from handoutgen.model import PaperSize, RosterRow
+from handoutgen.model import RosterRow
 from handoutgen.i18n.catalogs import translations_for
-from handoutgen.workspace import BrandInfo, Localized
+from handoutgen.prepared import Localized
+from handoutgen.render.settings import RenderSettings
 
 HANDOUT_TEMPLATE = "handout.html.j2"
 PAGE_CSS_TEMPLATE = "page.css.j2"
@@ -125,20 +126,19 @@ def _render(templates: tuple[Path, ...], language: str, names: tuple[str, str], 
         ) from None
 
 
-def _brand_context(brand: BrandInfo, paper: PaperSize, workspace_root: Path) -> dict:
+def _brand_context(settings: RenderSettings) -> dict:
+    brand = settings.brand
     logo_url = None
     if brand.logo_path is not None:
-        logo_url = brand.logo_path.relative_to(workspace_root).as_posix()
-    return {"brand": brand.brand, "logo_url": logo_url, "page_size": PAGE_SIZES[paper]}
+        logo_url = brand.logo_path.relative_to(settings.base).as_posix()
+    return {"brand": brand.brand, "logo_url": logo_url, "page_size": PAGE_SIZES[settings.paper]}
 
 
-def render_handout_html(
-    localized: Localized, brand: BrandInfo, paper: PaperSize, workspace_root: Path, templates: tuple[Path, ...]
-) -> HtmlDocument:
+def render_handout_html(localized: Localized, settings: RenderSettings) -> HtmlDocument:
     handout = localized.handout
     translation = localized.translation
     context = {
-        **_brand_context(brand, paper, workspace_root),
+        **_brand_context(settings),
         "handout": handout,
         "translation": translation,
         "out_of_date": bool(localized.stale),  # previous translations printed (--allow-stale)
@@ -155,8 +155,8 @@ def render_handout_html(
         "source_direction": text_direction(translation.source_language if translation else handout.language),
         "long_date": partial(long_date, language=handout.language),
     }
-    html, page_css = _render(templates, handout.language, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
-    return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", HANDOUT_STYLESHEETS)
+    html, page_css = _render(settings.template_path, handout.language, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
+    return HtmlDocument(html, page_css, settings.base.as_uri() + "/", HANDOUT_STYLESHEETS)
 
 
 @dataclass(frozen=True)
@@ -180,17 +180,14 @@ def _arrival(row: RosterRow, locale: Locale) -> tuple[str, str]:
 def render_cover_html(
     row: RosterRow,
     enclosed: list[EnclosedHandout],
-    brand: BrandInfo,
-    paper: PaperSize,
-    workspace_root: Path,
-    templates: tuple[Path, ...],
+    settings: RenderSettings,
 ) -> HtmlDocument:
     """The cover letter of one patient's packet. Patient fields go into the context only."""
     locale = _locale(row.language)
     appointment = row.appointment
     arrival_time, arrival_day = _arrival(row, locale)
     context = {
-        **_brand_context(brand, paper, workspace_root),
+        **_brand_context(settings),
         "row": row,
         "language": row.language,
         "direction": text_direction(row.language),
@@ -198,16 +195,16 @@ def render_cover_html(
         "appointment_time": format_time(appointment, "short", locale=locale) if appointment else "",
         "arrival_time": arrival_time,
         "arrival_day": arrival_day,
-        "phone": row.phone or brand.brand.phone,
+        "phone": row.phone or settings.brand.brand.phone,
         "enclosed": enclosed,
         "fallback_titles": [item.title for item in enclosed if item.fell_back],
     }
-    html, page_css = _render(templates, row.language, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
-    return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", COVER_STYLESHEETS, page_css_shared=True)
+    html, page_css = _render(settings.template_path, row.language, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
+    return HtmlDocument(html, page_css, settings.base.as_uri() + "/", COVER_STYLESHEETS, page_css_shared=True)
 
 
-def render_blank_html(language: str, paper: PaperSize, workspace_root: Path, templates: tuple[Path, ...]) -> HtmlDocument:
+def render_blank_html(language: str, settings: RenderSettings) -> HtmlDocument:
     """The duplex filler page: "This page is intentionally blank" in ``language``."""
-    context = {"language": language, "direction": text_direction(language), "page_size": PAGE_SIZES[paper]}
-    html, page_css = _render(templates, language, (BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE), context)
-    return HtmlDocument(html, page_css, workspace_root.as_uri() + "/", ("fonts/fonts.css",), page_css_shared=True)
+    context = {"language": language, "direction": text_direction(language), "page_size": PAGE_SIZES[settings.paper]}
+    html, page_css = _render(settings.template_path, language, (BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE), context)
+    return HtmlDocument(html, page_css, settings.base.as_uri() + "/", ("fonts/fonts.css",), page_css_shared=True)

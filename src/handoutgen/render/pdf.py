@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from handoutgen.errors import Location, RenderError
 from handoutgen.model import PaperSize
 from handoutgen.render.html import HtmlDocument
+from handoutgen.render.settings import RenderSettings
 from handoutgen.resources import find
 
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": b"handoutgen", "uncompressed_pdf": False}
@@ -170,17 +171,17 @@ class PdfRenderer:
         return finish_tags(data)
 
 
-    def blank_page(self, language: str, paper: PaperSize, workspace_root: Path, templates: tuple[Path, ...]) -> bytes:
+    def blank_page(self, language: str, settings: RenderSettings) -> bytes:
         """The duplex filler page in ``language``, its notice an artifact; rendered once per (language, paper)."""
         import pikepdf
 
         from handoutgen.render.tags import artifact_only
         from handoutgen.render.html import BLANK_TEMPLATE, render_blank_html
 
-        key = (language, paper)
+        key = (language, settings.paper)
         if key not in self._blank_pages:
-            document = render_blank_html(language, paper, workspace_root, templates)
-            with pikepdf.open(io.BytesIO(self.render(document, source=find(templates, BLANK_TEMPLATE)))) as pdf:
+            document = render_blank_html(language, settings)
+            with pikepdf.open(io.BytesIO(self.render(document, source=settings.find_template(BLANK_TEMPLATE)))) as pdf:
                 artifact_only(pdf)
                 buffer = io.BytesIO()
                 pdf.save(buffer, deterministic_id=True)
