@@ -228,7 +228,7 @@ raw_values = raw_flow | st.text(max_size=300).map(json.dumps) | st.sampled_from(
        check_value=raw_values)
 def test_brand_and_config_values(fuzz_workspace, brand_field, brand_value, check_field, check_value):
     """One field of the sample brand and one content-check setting replaced by anything."""
-    from handoutgen.checks.content import load_jargon
+    from handoutgen.checks.jargon import load_jargon
     from handoutgen.workspace import Workspace
 
     brand_path, config_path = fuzz_workspace / BRAND, fuzz_workspace / "handoutgen.yaml"

@@ -456,13 +456,14 @@ def test_a_long_word_on_the_cover_wraps(cli, workspace, tmp_path):
     "肾盂造影是一种用X光拍摄肾脏和输尿管照片的检查方法它通过膀胱镜把造影剂注入输尿管这样医生可以看到尿液流动的路径和任何阻塞的位置",
 ])
 def test_breakable_text_is_not_a_long_word(workspace, text):
-    from handoutgen.checks.content import unbroken_words
+    from handoutgen.checks.plain_language import unbroken_words
+    from handoutgen.checks.run import check_context, subject_of
     from handoutgen.workspace import Workspace
 
     edit(workspace, "\nreasons:\n", f"\nreasons:\n  - {text}\n")
     ws = Workspace(workspace)
     file = next(f for f in ws.handout_files() if f.path == (workspace / HANDOUT).resolve())
-    assert unbroken_words(ws, file) == []
+    assert unbroken_words(subject_of(ws, file), check_context(ws, dt.date(2026, 1, 1))) == []
 
 
 def test_a_long_source_url_is_not_a_long_word(cli, workspace):

@@ -19,7 +19,7 @@ _EXPORTS = {
     "BuildResult": "handoutgen.builder", "Workspace": "handoutgen.workspace",
     "Handout": "handoutgen.model", "Brand": "handoutgen.model", "RosterRow": "handoutgen.model",
     "Translation": "handoutgen.model", "WorkspaceConfig": "handoutgen.model",
-    "HandoutgenError": "handoutgen.errors", "ManifestRow": "handoutgen.packets.manifest", "Finding": "handoutgen.checks.content",
+    "HandoutgenError": "handoutgen.errors", "ManifestRow": "handoutgen.packets.manifest", "Finding": "handoutgen.checks",
 }
 __all__ = ["__version__", *_EXPORTS]
 

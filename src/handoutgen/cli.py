@@ -219,7 +219,7 @@ def check(
 ) -> None:
     """Check every handout, brand and config file, then the content: path:line: severity: message."""
     from handoutgen.api import check as run_check
-    from handoutgen.checks.content import ERROR, WARNING
+    from handoutgen.checks.registry import ERROR, WARNING
 
     ws = open_workspace(workspace)
     try:
@@ -305,18 +305,21 @@ def report_readability(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Per-section reading level, words, longest sentence, and the PEMAT-style items passed."""
-    from handoutgen.checks.content import check_handout, load_jargon
     from handoutgen.checks.readability import measure
+    from handoutgen.checks.run import all_rules, check_context, check_handout
     from handoutgen.i18n.translations import TRANSLATABLE
 
     ws = open_workspace(workspace)
     settings = ws.config.checks
     try:
-        jargon_list = load_jargon(ws)
+        context = check_context(ws, clock.today())
         files = ws.select([handout_id], lang)
-        reports = [check_handout(ws, file, jargon_list, clock.today()) for file in files]
+        rules, plugin_problems = all_rules(ws)
+        reports = [check_handout(ws, file, context, rules) for file in files]
     except HandoutgenError as error:
         raise fail(error, ws.root) from None
+    for problem in plugin_problems:
+        err.print(problem.render(ws.root), markup=False)
     for result in reports:
         subject = result.subject
         table = Table(title=f"{subject.file.id} ({subject.language}): target grade {settings.target_grade:g}, "

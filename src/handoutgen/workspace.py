@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
+from handoutgen.errors import ErrorList, Location, SourceError, UsageError
 from handoutgen.load import Loaded, load_yaml
 from handoutgen.logo import logo_problem
 from handoutgen.resources import defaults, find, search_path
