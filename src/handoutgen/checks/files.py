@@ -7,6 +7,7 @@ A clean ``file_errors`` means the build can run; the content rules then judge th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,19 +118,21 @@ def file_errors(workspace: Workspace) -> list[HandoutgenError]:
         errors.append(SourceError(f"font file '{font.name}' named in fonts.css is missing",
                                   Location(workspace.find_style(FONTS_CSS))))
     errors.extend(render_file_errors(workspace))
-    attempt(lambda: check_default_brand(workspace))
+    attempt(partial(check_default_brand, workspace))
     checked: list[Path] = [workspace.brands_dir / name / "brand.yaml" for name in workspace.brand_names()]
     for name in workspace.brand_names():
-        attempt(lambda name=name: workspace.load_brand(name))
+        attempt(partial(workspace.load_brand, name))
     for file in workspace.handout_files():
-        attempt(lambda file=file: workspace.load_handout(file, draft=True))
-        attempt(lambda file=file: check_catalog(workspace, file))
+        attempt(partial(workspace.load_handout, file, draft=True))
+        attempt(partial(check_catalog, workspace, file))
         checked.append(file.path)
-    for path in checked if stack else ():  # glyphs only for files that parsed; the rest have errors
+    if stack is None:
+        return errors
+    for path in checked:  # glyphs only for files that parsed; the rest have errors
         try:
             errors.extend(check_texts(stack, printed_texts(workspace.loaded(path))))
         except HandoutgenError:
             pass
-    for font in sorted(stack.damaged if stack else ()):
+    for font in sorted(stack.damaged):
         errors.append(SourceError("font file cannot be read (damaged, or not a font)", Location(font)))
     return errors

@@ -75,6 +75,7 @@ def repeated_sentences(subject: Subject, context: CheckContext) -> list[Finding]
             if len(tokens) < 5:  # short phrases may repeat
                 continue
             normal = " ".join(tokens)
+            match: Text | None
             if normal in seen:
                 match, kind = seen[normal], "repeats"
             else:

@@ -101,6 +101,6 @@ def unbroken_words(subject: Subject, context: CheckContext) -> list[Finding]:
             findings.append(Finding(
                 WARNING, "unbroken-word",
                 f"a word of {len(match.group())} characters with no place to break the line: "
-                f"'{clip(match.group(), 30)}'", where.path, where.line, where.field,
+                f"'{clip(match.group(), 30)}'", subject.path, where.line, where.field,
                 "add spaces or hyphens; the page breaks it at an arbitrary letter"))
     return findings
