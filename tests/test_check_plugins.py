@@ -125,3 +125,34 @@ def test_every_rule_in_the_readme_table_is_registered():
     table = readme.split("## Content checks", 1)[1].split("\n\n| rule |", 1)[1].split("\n\n", 1)[0]
     documented = {name.strip() for row in table.splitlines()[2:] for name in row.split("|")[1].split(",")}
     assert documented == set(RULES)
+
+
+def test_report_runs_plugin_rules_too(cli, workspace, tmp_path, monkeypatch):
+    install_plugin(tmp_path / "site", monkeypatch, "riverside_style", HOUSE_STYLE,
+                   "[handoutgen.checks]\nhouse-style = riverside_style:no_latin_abbreviations\n")
+    edit(workspace, "\nreasons:\n", "\nreasons:\n  - Ask the nurse about your medicines, e.g. blood thinners.\n")
+    result = cli("report", "retrograde-pyelography", "--lang", "en", "--workspace", workspace)
+    assert result.exit_code == 0, result.stderr
+    line = line_of(workspace, "e.g. blood thinners")
+    assert f"{HANDOUT}:{line}: warning: field 'reasons.1': \"e.g.\" is Latin" in result.stdout
+
+
+def test_what_several_rules_need_is_worked_out_once_per_handout(workspace):
+    import datetime as dt
+
+    from handoutgen.checks.run import check_context, subject_of
+    from handoutgen.workspace import Workspace
+
+    ws = Workspace(workspace)
+    context = check_context(ws, dt.date(2026, 1, 1))
+    english, spanish = (subject_of(ws, f) for f in ws.handout_files() if f.id == "retrograde-pyelography"
+                        and f.language in ("en", "es"))
+    calls = []
+
+    def count_words(subject, context):
+        calls.append(subject.language)
+        return sum(len(t.text.split()) for t in subject.texts)
+
+    assert context.once(count_words, english) == context.once(count_words, english)
+    context.once(count_words, spanish)
+    assert calls == ["en", "es"]
