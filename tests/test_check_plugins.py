@@ -103,7 +103,7 @@ def test_a_plugin_that_raises_is_an_error_naming_it(cli, workspace, tmp_path, mo
     ("missing = no_such_module:rule", "", r"cannot be loaded: ModuleNotFoundError: No module named 'no_such_module'"),
     ("import-fails = bad_import:rule", "import no_such_dependency\n",
      r"cannot be loaded: ModuleNotFoundError: No module named 'no_such_dependency'"),
-    ("not-a-function = bad_import:LIMIT", "LIMIT = 3\n", r"'bad_import:LIMIT' is a int, not a rule function"),
+    ("not-a-function = bad_import:LIMIT", "LIMIT = 3\n", r"names something that is not a function \(int\)"),
     ("jargon = bad_import:rule", "def rule(subject, context):\n    return []\n",
      r"the rule name 'jargon' is already taken; rename the entry point"),
 ])

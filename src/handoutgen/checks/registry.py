@@ -154,7 +154,7 @@ def plugin_rules(root: Path, taken: set[str]) -> tuple[dict[str, Rule], list[Fin
                 if callable(loaded):
                     rules[entry.name] = _guarded(entry.name, entry.value, loaded)
                 else:
-                    problem = f"'{entry.value}' is a {type(loaded).__name__}, not a rule function"
+                    problem = f"names something that is not a function ({type(loaded).__name__})"
         if problem:
             problems.append(Finding(ERROR, entry.name, f"check plugin {_describe(entry)} {problem}", root))
     return rules, problems
