@@ -18,7 +18,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,13 +28,16 @@ from handoutgen.checks.files import file_errors
 from handoutgen.checks.registry import ERROR, WARNING, Finding
 from handoutgen.checks.run import Report, check_workspace
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
+from handoutgen.load import dotted
 from handoutgen.packets.manifest import ManifestRow
 from handoutgen.model import Brand, Handout, PaperSize
 from handoutgen.resources import defaults
-from handoutgen.validate import dotted
 from handoutgen.prepared import BrandInfo, Localized
 from handoutgen.render.settings import RenderSettings
 from handoutgen.workspace import Workspace
+
+if TYPE_CHECKING:  # for the annotation only; imported where a render needs it
+    from handoutgen.render.pdf import PdfRenderer
 
 
 def open_workspace(path: str | Path) -> Workspace:
@@ -59,11 +62,11 @@ def _model(value: Any, model: type[BaseModel], what: str) -> Any:
 _renderers = threading.local()
 
 
-def _renderer(style_path: tuple[Path, ...], roots: tuple[Path, ...]):  # noqa: ANN202 - PdfRenderer
+def _renderer(style_path: tuple[Path, ...], roots: tuple[Path, ...]) -> PdfRenderer:
     """This thread's renderer for these folders (WeasyPrint's font configuration is not shared)."""
     from handoutgen.render.pdf import PdfRenderer
 
-    cache = _renderers.__dict__.setdefault("by_folders", {})
+    cache: dict[tuple[tuple[Path, ...], tuple[Path, ...]], PdfRenderer] = _renderers.__dict__.setdefault("by_folders", {})
     key = (style_path, roots)
     if key not in cache:
         cache[key] = PdfRenderer(style_path, list(roots))

@@ -27,7 +27,8 @@ from handoutgen.render.html import render_handout_html
 from handoutgen.parallel import ordered_map
 from handoutgen.render.pdf import PdfRenderer
 from handoutgen.render.settings import RenderSettings
-from handoutgen.workspace import CONFIG_FILE, HandoutFile, Workspace
+from handoutgen.prepared import HandoutFile
+from handoutgen.workspace import CONFIG_FILE, Workspace
 from handoutgen.write import write_atomic
 
 
@@ -67,11 +68,12 @@ class HandoutRenderer:
         document = render_handout_html(localized, self.settings)
         pdf = self.pdf.render(document, source=file.path)
         warning = ""
-        if localized.draft and localized.untranslated:
-            warning = (f"translation is {localized.status.state} ({localized.status.problems()}); "
+        status = localized.status  # untranslated and stale segments come with a translation's status
+        if status is not None and localized.draft and localized.untranslated:
+            warning = (f"translation is {status.state} ({status.problems()}); "
                        "built as a DRAFT, not for patients")
-        elif localized.stale:
-            warning = (f"translation is {localized.status.state} ({localized.status.problems()}); "
+        elif status is not None and localized.stale:
+            warning = (f"translation is {status.state} ({status.problems()}); "
                        "built with a notice on the first page")
         return Rendered(pdf, warning)
 

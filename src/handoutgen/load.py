@@ -17,7 +17,7 @@ import math
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -34,7 +34,7 @@ YAML_NODES_PER_KIB = 200
 DataPath = tuple[str | int, ...]
 
 
-def dotted(loc: tuple) -> str:
+def dotted(loc: DataPath) -> str:
     """``("aftercare", "normal", 0, "what")`` → ``aftercare.normal[0].what``."""
     text = ""
     for part in loc:
@@ -65,10 +65,16 @@ _YAML_TAG = "tag:yaml.org,2002:"
 _NULL, _BOOL, _INT, _FLOAT, _TIMESTAMP = (_YAML_TAG + name for name in ("null", "bool", "int", "float", "timestamp"))
 
 
+class _Mark(Protocol):
+    """Where an event starts: a mark of PyYAML's pure-Python parser or of libyaml's."""
+
+    line: int  # 0-based
+
+
 class _Refused(Exception):
     """A YAML problem at an event's line (turned into a SourceError with the file's path)."""
 
-    def __init__(self, message: str, mark: yaml.Mark | None, data_path: DataPath | None = None):
+    def __init__(self, message: str, mark: _Mark | None, data_path: DataPath | None = None):
         super().__init__(message)
         self.message = message
         self.line = mark.line + 1 if mark is not None else None
@@ -79,15 +85,25 @@ class _Refused(Exception):
 class _Open:
     """A list or mapping still being read."""
 
-    value: list | dict
+    value: list[Any] | dict[str, Any]
     path: DataPath
     key: str | None = None  # a mapping's key waiting for its value
-    key_mark: yaml.Mark | None = None
+    key_mark: _Mark | None = None
 
     def child_path(self) -> DataPath:
         if isinstance(self.value, list):
             return (*self.path, len(self.value))
+        assert self.key is not None  # a mapping's child is the value of the key just read
         return (*self.path, self.key)
+
+    def add(self, child: Any) -> None:
+        """A finished child: appended to a list, or set under the key waiting for it."""
+        if isinstance(self.value, list):
+            self.value.append(child)
+        else:
+            assert self.key is not None
+            self.value[self.key] = child
+            self.key = None
 
 
 def _scalar(loader: Any, event: yaml.ScalarEvent, data_path: DataPath, read_dates: bool = True) -> Any:
@@ -97,7 +113,8 @@ def _scalar(loader: Any, event: yaml.ScalarEvent, data_path: DataPath, read_date
         return event.value  # the caller checks it, e.g. per roster row
     if tag not in (_NULL, _BOOL, _INT, _FLOAT, _TIMESTAMP):
         return event.value  # text, and the oddities "<<" and "=" kept as the text they are
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    # The stubs' nodes take only the pure-Python parser's marks; libyaml's serve the same.
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)  # type: ignore[arg-type]
     try:
         value = loader.construct_object(node)
     except (ValueError, OverflowError) as error:  # "2026-02-30", year 0, a 5,000-digit number
@@ -151,6 +168,7 @@ def _build(loader: Any, max_nodes: int, read_dates: bool = True) -> tuple[Any, d
                                "write plain values (quote text that looks like a number or date)",
                                event.start_mark, data_path)
             if is_key:
+                assert parent is not None and isinstance(parent.value, dict)  # what is_key means
                 if not isinstance(event, yaml.ScalarEvent):
                     raise _Refused("YAML: a key must be plain text, not a list or mapping", event.start_mark)
                 key = _scalar(loader, event, parent.path)
@@ -159,10 +177,10 @@ def _build(loader: Any, max_nodes: int, read_dates: bool = True) -> tuple[Any, d
                     raise _Refused(f"YAML syntax: duplicate key '{_clip(key)}'", event.start_mark)
                 parent.key, parent.key_mark = key, event.start_mark
                 continue
-            if parent is None or isinstance(parent.value, list):
-                lines[data_path] = event.start_mark.line + 1
-            else:  # a mapping value: its key's line, where an author looks for it
-                lines[data_path] = parent.key_mark.line + 1
+            # A mapping value is on its key's line, where an author looks for it.
+            mark = event.start_mark if parent is None or isinstance(parent.value, list) else parent.key_mark
+            assert mark is not None  # the parser marks every event
+            lines[data_path] = mark.line + 1
             if isinstance(event, yaml.ScalarEvent):
                 value = _scalar(loader, event, data_path, read_dates)
             else:
@@ -174,11 +192,8 @@ def _build(loader: Any, max_nodes: int, read_dates: bool = True) -> tuple[Any, d
             continue
         if not stack:
             result = value
-        elif isinstance(stack[-1].value, list):
-            stack[-1].value.append(value)
         else:
-            stack[-1].value[stack[-1].key] = value
-            stack[-1].key = None
+            stack[-1].add(value)
     return result, lines
 
 

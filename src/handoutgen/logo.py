@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import struct
 from pathlib import Path
+from typing import NoReturn
 from xml.parsers import expat
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -55,13 +56,13 @@ def _png_problem(name: str, data: bytes) -> str | None:
 def _svg_problem(name: str, data: bytes) -> str | None:
     parser = expat.ParserCreate(namespace_separator=" ")
 
-    def refuse(what: str) -> None:
+    def refuse(what: str) -> NoReturn:
         raise _Unsafe(f"{name} line {parser.CurrentLineNumber}: {what}")
 
-    def doctype(*_args: object) -> None:
+    def doctype(*_args: object) -> NoReturn:
         refuse("a DOCTYPE is not allowed (entities can expand without end or read other files)")
 
-    def entity(*_args: object) -> None:
+    def entity(*_args: object) -> NoReturn:
         refuse("entity declarations are not allowed")
 
     def element(tag: str, attributes: dict[str, str]) -> None:

@@ -43,11 +43,11 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def _iso_date(value: object) -> object:
     """A date written as YYYY-MM-DD, never a number (pydantic would read 0 as 1970-01-01)."""
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(text := value.strip()):
         try:
-            value = dt.date.fromisoformat(value.strip())
+            value = dt.date.fromisoformat(text)
         except ValueError as error:
-            raise ValueError(f"'{value.strip()}' is not a real date ({error})") from None
+            raise ValueError(f"'{text}' is not a real date ({error})") from None
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise ValueError("write a date as YYYY-MM-DD, e.g. 2026-11-22 (no time, not a number)")
     if not MIN_YEAR <= value.year <= MAX_YEAR:

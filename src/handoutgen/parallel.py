@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
@@ -52,14 +52,14 @@ def exit_with_parent(run_pid: int) -> None:
     threading.Thread(target=watch, name="handoutgen-parent-watch", daemon=True).start()
 
 
-def _bootstrap(run_pid: int, initializer: Callable[..., None], initargs: tuple) -> None:
+def _bootstrap(run_pid: int, initializer: Callable[..., None], initargs: tuple[object, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     exit_with_parent(run_pid)
     initializer(*initargs)
 
 
 def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, initializer: Callable[..., None],
-                initargs: tuple, recycle_after: int = 0) -> Iterator[R]:
+                initargs: tuple[object, ...], recycle_after: int = 0) -> Generator[R, None, None]:
     """``function`` over ``items``, results in order: in a process pool, or here when one job will do.
 
     One way for every stage that fans out (build, packets): workers start from a forkserver

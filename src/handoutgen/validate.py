@@ -6,15 +6,16 @@ import difflib
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-from handoutgen.errors import ErrorList, Location, SourceError
+from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError
 from handoutgen.load import Loaded, dotted
 from handoutgen.model import PATTERN_HELP
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def _field_names(model: type[BaseModel], seen: set | None = None) -> set[str]:
+def _field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
     """Every field name in ``model`` and the models nested in it (for typo hints)."""
     seen = set() if seen is None else seen
     if model in seen:
@@ -30,13 +31,13 @@ def _field_names(model: type[BaseModel], seen: set | None = None) -> set[str]:
 def _nested_models(annotation: object) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
-    found = []
+    found: list[type[BaseModel]] = []
     for arg in getattr(annotation, "__args__", ()):
         found += _nested_models(arg)
     return found
 
 
-def _message(error: dict, known: set[str]) -> str:
+def _message(error: ErrorDetails, known: set[str]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
@@ -46,7 +47,7 @@ def _message(error: dict, known: set[str]) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "string_pattern_mismatch":
-        pattern = error.get("ctx", {}).get("pattern")
+        pattern: str = error.get("ctx", {}).get("pattern", "")
         return f"'{error['input']}' is not valid: {PATTERN_HELP.get(pattern, error['msg'])}"
     message = error["msg"].removeprefix("Value error, ")
     if kind in {"string_type", "list_type", "dict_type", "model_type", "date_type", "date_from_datetime_parsing"}:
@@ -61,7 +62,7 @@ def validate(loaded: Loaded, model: type[M]) -> M:
         return model.model_validate(loaded.data)
     except ValidationError as exc:
         known = _field_names(model)
-        errors = []
+        errors: list[HandoutgenError] = []
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
             field = dotted(loc[:-1] if error["type"] == "extra_forbidden" else loc)

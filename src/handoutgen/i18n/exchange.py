@@ -23,6 +23,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import yaml
 from babel.messages.plurals import get_plural
@@ -33,9 +34,10 @@ from handoutgen.errors import Location, SourceError, UsageError
 from handoutgen.load import MAX_YAML_BYTES, read_text
 from handoutgen.model import REVIEW_STATES, Handout, Translation
 from handoutgen.i18n.translations import (
-    describe, fingerprint, not_a_translation, realigned, segments, status, with_segment,
+    TranslationStatus, describe, fingerprint, not_a_translation, realigned, segments, status, with_segment,
 )
-from handoutgen.workspace import HandoutFile, Workspace
+from handoutgen.prepared import HandoutFile
+from handoutgen.workspace import Workspace
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 UNCONFIRMED_STATES = {"new", "needs-translation", "needs-review-translation", "needs-adaptation", "needs-l10n"}
@@ -67,7 +69,7 @@ def _units(workspace: Workspace, source_file: HandoutFile, source: Handout,
         path = tuple(int(p) - 1 if p.isdigit() else p for p in seg_id.split("."))
         units.append(ExportUnit(
             seg_id, text, done.text if done else "", describe(seg_id), loaded.line_of(path),
-            done.source if stale else "", done.state if done else "draft",
+            done.source if done and stale else "", done.state if done else "draft",
         ))
     return units
 
@@ -143,7 +145,8 @@ def _xliff(units: list[ExportUnit], handout_id: str, source_language: str, langu
                 f"The source changed. Previous source: {unit.stale_from}"
             )
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def export(workspace: Workspace, handout_id: str, language: str, file_format: str, only_changed: bool) -> bytes | None:
@@ -241,7 +244,8 @@ def _read_po(path: Path) -> tuple[str, str, list[Incoming]]:
     if by.upper().startswith("FULL NAME"):
         by = ""  # gettext's template value
     on = _date(header.get("PO-Revision-Date", ""))
-    units = [Incoming(_segment_id(m.context, note), m.id, m.string or "", not m.fuzzy, m.lineno,
+    # Only singular messages are kept, and their id and string are text (a plural one's are tuples).
+    units = [Incoming(_segment_id(m.context, note), cast(str, m.id), cast(str, m.string or ""), not m.fuzzy, m.lineno,
                       next((f for f in PO_REVIEW_FLAGS[::-1] if f in m.flags), "translated"), by, on)
              for m, note in zip(messages, notes)]
     return handout_id, language, units
@@ -294,7 +298,7 @@ def _read_xliff(path: Path) -> tuple[str, str, list[Incoming]]:
         all_notes.append(notes)
         phase_name = target_el.get("phase-name") if target_el is not None else None
         phase = phases.get(phase_name) if phase_name else next(iter(phases.values()), None)
-        units.append(Incoming(_segment_id(None, notes) or tu.get("resname") or tu.get("id", ""),
+        units.append(Incoming(_segment_id(None, notes) or tu.get("resname") or tu.get("id") or "",
                               source, target, confirmed, None, review_states.get(state, "translated"),
                               phase.get("contact-name", "") if phase is not None else "",
                               _date(phase.get("date", "")) if phase is not None else None))
@@ -365,10 +369,10 @@ def import_file(workspace: Workspace, path: Path, reviewer: str = "") -> tuple[I
                 "phase contact-name (XLIFF), or import with --reviewer NAME", where))
         else:
             existing = translation.segments.get(unit.id)
-            same = (existing is not None and existing.text == target
-                    and existing.fingerprint == fingerprint(current[unit.id]))
-            if same and (unit.state not in PO_REVIEW_FLAGS
-                         or REVIEW_STATES.index(unit.state) <= REVIEW_STATES.index(existing.state)):
+            if (existing is not None and existing.text == target
+                    and existing.fingerprint == fingerprint(current[unit.id])
+                    and (unit.state not in PO_REVIEW_FLAGS
+                         or REVIEW_STATES.index(unit.state) <= REVIEW_STATES.index(existing.state))):
                 report.unchanged += 1  # the same text: only a review mark moves it on, nothing demotes it
                 continue
             if unit.state in PO_REVIEW_FLAGS:
@@ -383,7 +387,7 @@ def import_file(workspace: Workspace, path: Path, reviewer: str = "") -> tuple[I
     return report, dump_translation(translation, list(current))
 
 
-def status_table(workspace: Workspace, languages: list[str] | None = None) -> list:
+def status_table(workspace: Workspace, languages: list[str] | None = None) -> list[TranslationStatus]:
     """Status of every handout in every target language (config `languages`, else all present)."""
     wanted = languages or workspace.translation_languages()
     rows = []

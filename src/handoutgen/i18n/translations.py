@@ -44,23 +44,26 @@ def fingerprint(text: str) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
 
 
-def _walk(value: Any, path: tuple) -> list[tuple[tuple, str]]:
+# Where a string sits in a handout: field names and 1-based list positions.
+SegmentPath = tuple[str | int, ...]
+
+
+def _walk(value: Any, path: SegmentPath) -> list[tuple[SegmentPath, str]]:
     if isinstance(value, str):
         return [(path, value)] if value.strip() else []
+    found: list[tuple[SegmentPath, str]] = []
     if isinstance(value, list):
-        found = []
         for index, item in enumerate(value, start=1):
             found += _walk(item, (*path, index))
         return found
     if isinstance(value, dict):
-        found = []
         for key, item in value.items():
             found += _walk(item, (*path, key))
         return found
     return []
 
 
-def segment_id(path: tuple) -> str:
+def segment_id(path: SegmentPath) -> str:
     return ".".join(str(part) for part in path)
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
-from handoutgen.load import load_yaml, read_text
+from handoutgen.load import DataPath, dotted, load_yaml, read_text
 from handoutgen.i18n.languages import normalize_language
 from handoutgen.model import PATTERN_HELP, RosterRow
-from handoutgen.validate import dotted
 
 MAX_ROSTER_BYTES = 32 * 1024 * 1024
 COLUMNS = tuple(RosterRow.model_fields)
@@ -218,7 +218,7 @@ def _read_structured(path: Path) -> tuple[list[str], list[RawRow]]:
             raise SourceError(f"JSON syntax: {error.msg}", Location(path, error.lineno)) from None
         except RecursionError:
             raise SourceError("JSON nested too deeply", Location(path)) from None
-        lines: dict = {}
+        lines: dict[DataPath, int] = {}
     else:
         loaded = load_yaml(path, MAX_ROSTER_BYTES, read_dates=False)  # a bad date fails its row only
         data, lines = loaded.data, loaded.lines
@@ -257,12 +257,12 @@ def _clean(value: Any, column: str, date_formats: tuple[str, ...]) -> Any:
     return value
 
 
-def _row_error(path: Path, raw: RawRow, error: dict) -> SourceError:
+def _row_error(path: Path, raw: RawRow, error: ErrorDetails) -> SourceError:
     kind = error["type"]
     if kind == "missing":
         message = "required column is empty or missing"
     elif kind == "string_pattern_mismatch":
-        message = "not valid: " + PATTERN_HELP.get(error.get("ctx", {}).get("pattern"), "wrong format")
+        message = "not valid: " + PATTERN_HELP.get(error.get("ctx", {}).get("pattern", ""), "wrong format")
     elif kind == "value_error":
         message = error["msg"].removeprefix("Value error, ")
     elif kind.startswith("datetime") or kind.startswith("date"):
@@ -309,8 +309,8 @@ def _entry(path: Path, raw: RawRow, rename: dict[str, str | None], date_formats:
         row = None
     patient_id = row.patient_id if row is not None else _valid_id(values.get("patient_id"))
     if problems:
-        error = problems[0] if len(problems) == 1 else ErrorList(problems)
-        return RosterEntry(raw.number, None, error, patient_id)
+        problem = problems[0] if len(problems) == 1 else ErrorList(problems)
+        return RosterEntry(raw.number, None, problem, patient_id)
     return RosterEntry(raw.number, row, None, patient_id)
 
 
@@ -334,7 +334,7 @@ def load_roster(path: Path, encoding: str = "utf-8", column_map: dict[str, str] 
     column_map = column_map or {}
     by_lower = {c.lower(): c for c in COLUMNS}
     rename = {h: column_map.get(h) or by_lower.get(h.lower().replace(" ", "_")) for h in headers}
-    mapped = [rename[h] for h in headers if rename[h]]
+    mapped = [column for h in headers if (column := rename[h])]
     doubled = sorted({c for c in mapped if mapped.count(c) > 1})
     if doubled:
         raise SourceError(

@@ -45,7 +45,8 @@ from handoutgen.render.html import (
 from handoutgen.render.pdf import PdfRenderer
 from handoutgen.render.settings import RenderSettings
 from handoutgen.packets.roster import Roster
-from handoutgen.workspace import HandoutFile, Workspace
+from handoutgen.prepared import HandoutFile
+from handoutgen.workspace import Workspace
 from handoutgen.write import (
     FATAL_WRITE_ERRORS, OutputError, ensure_private_dir, output_error, private_temp_dir,
     remove_stale_temp_files, write_atomic,
@@ -55,6 +56,8 @@ LOCK_FILE = ".handoutgen.lock"
 KEY_FILE = ".handoutgen-key"
 
 HandoutKey = tuple[str, str]  # (handout id, language)
+# A row that can be made: its number, the row, its handouts, warnings for its manifest line.
+PlannedRow = tuple[int, RosterRow, list[HandoutKey], list[str]]
 
 
 @dataclass(frozen=True)
@@ -168,9 +171,10 @@ class PacketWorker:
 _worker: PacketWorker | None = None
 
 
-def _start_worker(*args) -> None:  # noqa: ANN002 - PacketWorker's arguments
+def _start_worker(settings: RenderSettings, duplex: bool, handout_pdfs: dict[HandoutKey, Path],
+                  roster_path: Path) -> None:
     global _worker
-    _worker = PacketWorker(*args)
+    _worker = PacketWorker(settings, duplex, handout_pdfs, roster_path)
 
 
 def _make_in_worker(task: PacketTask) -> PacketDone | HandoutgenError:
@@ -311,14 +315,14 @@ def _choose_handouts(row: RosterRow, available: set[HandoutKey], fallback: str |
 
 
 def _plan(workspace: Workspace, roster: Roster, fallback: str | None,
-          fail: Callable[[int, str, HandoutgenError, RosterRow | None], None]) -> list[tuple[int, RosterRow, list[HandoutKey], list[str]]]:
+          fail: Callable[[int, str, HandoutgenError, RosterRow | None], None]) -> list[PlannedRow]:
     """Rows that can be made, with their handouts; every other row is failed through ``fail``."""
     seen: dict[str, list[int]] = {}
     for entry in roster.entries:
         if entry.patient_id:
             seen.setdefault(entry.patient_id.casefold(), []).append(entry.number)
     available = {(f.id, f.language) for f in workspace.handout_files()}
-    planned = []
+    planned: list[PlannedRow] = []
     for entry in roster.entries:
         if entry.error is not None or entry.row is None:
             fail(entry.number, entry.patient_id, entry.error or HandoutgenError("invalid row"), None)
@@ -395,7 +399,7 @@ def _make_locked(workspace: Workspace, roster: Roster, options: PacketOptions, s
     return ordered
 
 
-def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, settings: RenderSettings,
+def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: PacketOptions, settings: RenderSettings,
                   key: bytes, previous: dict[str, ManifestRow], roster_path: Path,
                   finish: Callable[[ManifestRow], None],
                   fail: Callable[[int, str, HandoutgenError, RosterRow | None], None]) -> None:
@@ -448,15 +452,15 @@ def _make_planned(workspace: Workspace, planned: list, options: PacketOptions, s
         worker_args = (settings, options.duplex, handout_pdfs, roster_path)
         run = ordered_map(_make_in_worker, tasks, jobs=options.jobs, initializer=_start_worker,
                           initargs=worker_args, recycle_after=options.recycle_after)
-        with contextlib.closing(run) as outcomes:
-            for task, outcome in zip(tasks, outcomes):
-                if isinstance(outcome, OutputError):
-                    raise outcome  # the folder takes no more files: stop, keep the manifest true
-                if isinstance(outcome, HandoutgenError):
-                    fail(task.number, task.row.patient_id, outcome, task.row)
+        with contextlib.closing(run) as packets:
+            for task, packet in zip(tasks, packets):
+                if isinstance(packet, OutputError):
+                    raise packet  # the folder takes no more files: stop, keep the manifest true
+                if isinstance(packet, HandoutgenError):
+                    fail(task.number, task.row.patient_id, packet, task.row)
                 else:
                     finish(_ok_row(task.number, task.row, list(task.handouts), warnings_of[task.number],
-                                   task.input_hash, task.output, outcome))
+                                   task.input_hash, task.output, packet))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from babel import Locale
@@ -82,7 +83,7 @@ def _locale(language: str) -> Locale:
         return Locale.parse("en")
 
 
-def long_date(value, language: str = "en") -> str:  # noqa: ANN001 - date
+def long_date(value: dt.date, language: str = "en") -> str:
     return format_date(value, format="long", locale=_locale(language))
 
 
@@ -101,7 +102,8 @@ def environment(templates: tuple[Path, ...], language: str = "en") -> jinja2.Env
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    env.install_gettext_translations(translations_for(language), newstyle=True)
+    # Added to the environment by the jinja2.ext.i18n extension, so unknown to the type checker.
+    env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["css_string"] = css_string
     env.filters["counter_content"] = counter_content
     env.filters["plain"] = str  # text without markup, e.g. an English fallback in <title>
@@ -109,10 +111,10 @@ def environment(templates: tuple[Path, ...], language: str = "en") -> jinja2.Env
     return env
 
 
-def _render(templates: tuple[Path, ...], language: str, names: tuple[str, str], context: dict) -> tuple[str, str]:
+def _render(templates: tuple[Path, ...], language: str, names: tuple[str, str], context: dict[str, Any]) -> tuple[str, str]:
     env = environment(templates, language)
     try:
-        return tuple(env.get_template(name).render(context) for name in names)  # type: ignore[return-value]
+        return env.get_template(names[0]).render(context), env.get_template(names[1]).render(context)
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(
             f"template syntax: {error.message}",
@@ -126,7 +128,7 @@ def _render(templates: tuple[Path, ...], language: str, names: tuple[str, str], 
         ) from None
 
 
-def _brand_context(settings: RenderSettings) -> dict:
+def _brand_context(settings: RenderSettings) -> dict[str, Any]:
     brand = settings.brand
     logo_url = None
     if brand.logo_path is not None:

@@ -16,8 +16,10 @@ import mimetypes
 import re
 import threading
 import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from handoutgen.errors import Location, RenderError
@@ -25,6 +27,9 @@ from handoutgen.model import PaperSize
 from handoutgen.render.html import HtmlDocument
 from handoutgen.render.settings import RenderSettings
 from handoutgen.resources import find
+
+if TYPE_CHECKING:  # imported where used, at render time: `check` never loads WeasyPrint
+    from weasyprint import CSS
 
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": b"handoutgen", "uncompressed_pdf": False}
 
@@ -47,7 +52,7 @@ class _WarningCollector(logging.Handler):
 
 
 @contextmanager
-def _fail_on_weasyprint_warnings(source: Path, source_is_css: bool):
+def _fail_on_weasyprint_warnings(source: Path, source_is_css: bool) -> Iterator[None]:
     """Turn every WeasyPrint warning or error logged inside the block into a RenderError."""
     logger = logging.getLogger("weasyprint")
     collector = _WarningCollector()
@@ -65,10 +70,16 @@ def _fail_on_weasyprint_warnings(source: Path, source_is_css: bool):
         )
 
 
-def _make_fetcher_class():
+class _Fetcher(Protocol):
+    """A WeasyPrint URL fetcher that remembers what it refused."""
+
+    refused: list[str]
+
+
+def _make_fetcher_class() -> Callable[[list[Path]], _Fetcher]:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    class WorkspaceFetcher(URLFetcher):
+    class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
         """Serves files under the allowed folders and refuses everything else."""
 
         def __init__(self, roots: list[Path]):
@@ -85,7 +96,7 @@ def _make_fetcher_class():
                 return path
             return None
 
-        def fetch(self, url, headers=None):  # noqa: ANN001 - WeasyPrint signature
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:  # a URLFetcherResponse
             path = self.allowed_path(url)
             if path is None:
                 self.refused.append(url)
@@ -113,12 +124,12 @@ class PdfRenderer:
         self.style_path = style_path  # the workspace's styles/, then the packaged defaults
         self.fetcher = _make_fetcher_class()(allowed_roots)
         self.font_config = FontConfiguration()
-        self._stylesheets: dict[str, object] = {}
-        self._page_css: dict[str, object] = {}
+        self._stylesheets: dict[str, CSS] = {}
+        self._page_css: dict[str, CSS] = {}
         self._blank_pages: dict[tuple[str, PaperSize], bytes] = {}
         _renderers.add(self)
 
-    def stylesheet(self, name: str):  # noqa: ANN201 - weasyprint.CSS
+    def stylesheet(self, name: str) -> CSS:
         """``styles/<name>`` (the workspace's, else the default), parsed once."""
         from weasyprint import CSS
 
@@ -132,7 +143,7 @@ class PdfRenderer:
                 )
         return self._stylesheets[name]
 
-    def _parsed_page_css(self, document: HtmlDocument):  # noqa: ANN202 - weasyprint.CSS
+    def _parsed_page_css(self, document: HtmlDocument) -> CSS:
         from weasyprint import CSS
 
         css = self._page_css.get(document.page_css)
@@ -144,7 +155,7 @@ class PdfRenderer:
         return css
 
     @contextmanager
-    def _guard(self, source: Path, source_is_css: bool = False):
+    def _guard(self, source: Path, source_is_css: bool = False) -> Iterator[None]:
         from weasyprint.urls import FatalURLFetchingError
 
         self.fetcher.refused.clear()

@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, TypeGuard
 from xml.sax.saxutils import escape
 
 import pikepdf
@@ -32,6 +33,14 @@ PDF_VERSION = "1.7"  # what WeasyPrint writes for PDF/UA-1; a merged file must n
 _PAGINATION_ARTIFACT = Dictionary(Type=Name.Pagination)
 
 
+class _Operands(Protocol):
+    """A content-stream instruction's operands: pikepdf's own list, or a list of objects made here."""
+
+    def __getitem__(self, index: int, /) -> pikepdf.Object: ...
+    def __iter__(self) -> Iterator[pikepdf.Object]: ...
+    def __len__(self) -> int: ...
+
+
 def _kids(node: pikepdf.Object) -> list[pikepdf.Object]:
     kids = node.get("/K") if isinstance(node, Dictionary) else None
     if kids is None:
@@ -39,7 +48,7 @@ def _kids(node: pikepdf.Object) -> list[pikepdf.Object]:
     return list(kids) if isinstance(kids, Array) else [kids]
 
 
-def _is_element(node: pikepdf.Object) -> bool:
+def _is_element(node: pikepdf.Object | None) -> TypeGuard[Dictionary]:
     return isinstance(node, Dictionary) and node.get("/Type") not in (Name.MCR, Name.OBJR) and "/S" in node
 
 
@@ -83,9 +92,9 @@ def _name_tree_items(node: pikepdf.Object) -> Iterator[tuple[str, pikepdf.Object
 def marked_content_ids(page: pikepdf.Page) -> list[int]:
     """MCIDs of the marked content drawn directly in a page's content stream."""
     return [
-        int(operands[1].MCID)
-        for operands, operator in pikepdf.parse_content_stream(page, "BDC")
-        if isinstance(operands[1], Dictionary) and "/MCID" in operands[1]
+        int(instruction.operands[1].MCID)
+        for instruction in pikepdf.parse_content_stream(page, "BDC")
+        if isinstance(instruction.operands[1], Dictionary) and "/MCID" in instruction.operands[1]
     ]
 
 
@@ -115,14 +124,16 @@ def tidy(pdf: pikepdf.Pdf) -> None:
         owners = parents.get(int(key)) if key is not None else None
         operations = pikepdf.parse_content_stream(page)
         changed = False
-        for index, (operands, operator) in enumerate(operations):
-            if str(operator) != "BDC" or not isinstance(operands[1], Dictionary) or "/MCID" not in operands[1]:
+        for index, instruction in enumerate(operations):
+            operands = instruction.operands
+            if str(instruction.operator) != "BDC" or not isinstance(operands[1], Dictionary) or "/MCID" not in operands[1]:
                 continue
             mcid = int(operands[1].MCID)
             owner = owners[mcid] if owners is not None and mcid < len(owners) else None
             if not _is_element(owner):
                 ownerless += 1
                 continue
+            assert owners is not None  # the owner was found in them
             if owner.objgen in reachable:
                 continue
             if not logo_placed and owner.S == Name.Figure and "/Alt" in owner:
@@ -168,8 +179,9 @@ def artifact_only(pdf: pikepdf.Pdf) -> None:
     """
     for page in pdf.pages:
         operations = pikepdf.parse_content_stream(page)
-        for index, (operands, operator) in enumerate(operations):
-            if str(operator) == "BDC" and isinstance(operands[1], Dictionary) and "/MCID" in operands[1]:
+        for index, instruction in enumerate(operations):
+            operands = instruction.operands
+            if str(instruction.operator) == "BDC" and isinstance(operands[1], Dictionary) and "/MCID" in operands[1]:
                 operations[index] = pikepdf.ContentStreamInstruction(
                     [Name.Artifact, _PAGINATION_ARTIFACT], pikepdf.Operator("BDC"))
         page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(operations))
@@ -278,7 +290,7 @@ class _MarkClusters:
         self.pdf = pdf
         self.maps = maps
         self.codes: dict[tuple[int, int], dict[tuple[int, ...], int]] = {}  # font -> cluster -> new code
-        self.fonts: dict[tuple[int, int], Dictionary] = {}
+        self.fonts: dict[tuple[int, int], pikepdf.Object] = {}
         self.first_code: dict[tuple[int, int], int] = {}
         self.marks = {objgen: {code for code, text in mapping.items() if self._is_mark(text)}
                       for objgen, mapping in maps.items()}
@@ -297,14 +309,16 @@ class _MarkClusters:
     def _page(self, page: pikepdf.Page) -> None:
         fonts = page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
         operations = pikepdf.parse_content_stream(page)
-        rewritten: list = []
-        font: Dictionary | None = None
+        rewritten: list[pikepdf.ContentStreamInstruction] = []
+        font: pikepdf.Object | None = None
         pending: list[int] = []  # marks waiting for their base letter (the next glyph drawn)
         changed = False
-        for operands, operator in operations:
+        for instruction in operations:
+            operands: _Operands = instruction.operands
+            operator = instruction.operator
             name = str(operator)
             if name == "Tf":
-                font = fonts.get(operands[0])
+                font = fonts.get(str(operands[0]))  # the font's resource name, e.g. /F1
                 pending = []
             elif name in ("BT", "ET"):
                 pending = []
@@ -329,24 +343,26 @@ class _MarkClusters:
                             pikepdf.ContentStreamInstruction([], pikepdf.Operator("EMC")),
                         ]
                         continue
+                    shown: pikepdf.Object = piece
                     if pending and codes:
-                        piece = self._recode_base(font, [piece], pending)[0]
+                        shown = self._recode_base(font, [piece], pending)[0]
                         pending = []
-                    rewritten.append(pikepdf.ContentStreamInstruction([piece], pikepdf.Operator("TJ")))
+                    rewritten.append(pikepdf.ContentStreamInstruction([shown], pikepdf.Operator("TJ")))
                 changed = True
                 continue
             rewritten.append(pikepdf.ContentStreamInstruction(operands, operator))
         if changed:
             page.obj.Contents = self.pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
 
-    def _recode_base(self, font: Dictionary, operands: list, marks: list[int]) -> list:
+    def _recode_base(self, font: pikepdf.Object, operands: _Operands, marks: list[int]) -> _Operands:
         """Re-encode the first glyph shown (the marks' base) if it is a right-to-left letter."""
         base = _glyph_codes(operands)[0] if _glyph_codes(operands) else None
         if base is None or not _is_rtl(self.maps[font.objgen].get(base, "")):
             return operands
         return self._recode_first_glyph(font, operands, (base, *marks))
 
-    def _recode_first_glyph(self, font: Dictionary, operands: list, cluster: tuple[int, ...]) -> list:
+    def _recode_first_glyph(self, font: pikepdf.Object, operands: _Operands,
+                            cluster: tuple[int, ...]) -> _Operands:
         clusters = self.codes.setdefault(font.objgen, {})
         if font.objgen not in self.fonts:
             self.fonts[font.objgen] = font
@@ -359,14 +375,14 @@ class _MarkClusters:
             if isinstance(item, pikepdf.String) and len(bytes(item)) >= 2:
                 items[index] = pikepdf.String(code + bytes(item)[2:])
                 break
-        return [Array(items)] if isinstance(operands[0], Array) else [items[0], *operands[1:]]
+        return [Array(items)] if isinstance(operands[0], Array) else [items[0], *list(operands)[1:]]
 
-    def _next_code(self, font: Dictionary) -> int:
+    def _next_code(self, font: pikepdf.Object) -> int:
         """First code after every code the font maps or gives a width (new codes reuse glyphs)."""
         widths = _Widths(font.DescendantFonts[0])
         return max([*self.maps[font.objgen], *widths.codes, 0]) + 1
 
-    def _extend_font(self, font: Dictionary, clusters: dict[tuple[int, ...], int]) -> None:
+    def _extend_font(self, font: pikepdf.Object, clusters: dict[tuple[int, ...], int]) -> None:
         descendant = font.DescendantFonts[0]
         first_new = min(clusters.values())
         last_new = max(clusters.values())
@@ -379,7 +395,7 @@ class _MarkClusters:
             else:
                 glyph_of += (code if code < first_new else 0).to_bytes(2, "big")
         widths = _Widths(descendant)
-        entries = []
+        entries: list[int | Array] = []
         for cluster, code in clusters.items():
             base = cluster[0]
             base_glyph = int.from_bytes(glyph_of[2 * base:2 * base + 2], "big")
@@ -391,7 +407,7 @@ class _MarkClusters:
         descendant.CIDToGIDMap = self.pdf.make_stream(bytes(glyph_of))
         descendant.W = Array(list(descendant.get("/W", Array())) + entries)
 
-    def _add_to_unicode(self, font: Dictionary, code: int, text: str) -> None:
+    def _add_to_unicode(self, font: pikepdf.Object, code: int, text: str) -> None:
         stream = font.ToUnicode
         cmap = stream.read_bytes().decode("latin-1")
         entry = f"1 beginbfchar\n<{code:04x}> <{text.encode('utf-16-be').hex()}>\nendbfchar\n"
@@ -401,7 +417,7 @@ class _MarkClusters:
 class _Widths:
     """Glyph code → advance width from a CIDFont's /W array."""
 
-    def __init__(self, descendant: Dictionary):
+    def __init__(self, descendant: pikepdf.Object):
         self.default = float(descendant.get("/DW", 1000))
         self.widths: dict[int, float] = {}
         items = list(descendant.get("/W", Array()))
@@ -425,28 +441,31 @@ class _Widths:
         return self.widths.get(code, self.default)
 
 
-def _drawing_order(match: re.Match) -> str:
+def _drawing_order(match: re.Match[str]) -> str:
+    entry: str = match[0]
+    code: str = match[1]
     text = _utf16(match[2])
     if len(text) < 2 or not _is_rtl(text) or any(unicodedata.bidirectional(c) in ("L", "EN") for c in text):
-        return match[0]
-    return match[1] + "<" + text[::-1].encode("utf-16-be").hex() + ">"
+        return entry
+    return code + "<" + text[::-1].encode("utf-16-be").hex() + ">"
 
 
-def _marked_glyph_texts(page: pikepdf.Page, maps: dict) -> dict[int, list[str]]:
+def _marked_glyph_texts(page: pikepdf.Page, maps: dict[tuple[int, int], dict[int, str]]) -> dict[int, list[str]]:
     """MCID → the text of each glyph drawn inside it, in drawing order."""
     fonts = page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary())
     glyphs: dict[int, list[str]] = {}
     open_ids: list[int | None] = []
     font_map: dict[int, str] = {}
-    for operands, operator in pikepdf.parse_content_stream(page):
-        name = str(operator)
+    for instruction in pikepdf.parse_content_stream(page):
+        operands = instruction.operands
+        name = str(instruction.operator)
         if name in ("BDC", "BMC"):
             props = operands[1] if name == "BDC" else None
             open_ids.append(int(props.MCID) if isinstance(props, Dictionary) and "/MCID" in props else None)
         elif name == "EMC" and open_ids:
             open_ids.pop()
         elif name == "Tf" and operands[0] in fonts:
-            font = fonts[operands[0]]
+            font = fonts[str(operands[0])]  # the font's resource name, e.g. /F1
             if font.objgen not in maps:
                 maps[font.objgen] = _to_unicode_map(font)
             font_map = maps[font.objgen]
@@ -466,12 +485,12 @@ def _mcid_position(owner: Dictionary, page: pikepdf.Page, mcid: int) -> int:
     return len(_kids(owner))
 
 
-def _split_at_marks(operands: list, marks: set[int]) -> list[Array]:
+def _split_at_marks(operands: _Operands, marks: set[int]) -> list[Array]:
     """A TJ/Tj's glyphs and spacings as consecutive TJ arrays, each mark glyph alone in one.
 
     Consecutive TJs in one text object draw exactly what the single one drew."""
     items = list(operands[0]) if isinstance(operands[0], Array) else [operands[0]]
-    pieces: list[list] = [[]]
+    pieces: list[list[pikepdf.Object]] = [[]]
     for item in items:
         if not isinstance(item, pikepdf.String):
             pieces[-1].append(item)
@@ -486,7 +505,7 @@ def _split_at_marks(operands: list, marks: set[int]) -> list[Array]:
     return [Array(piece) for piece in pieces if piece]
 
 
-def _glyph_codes(operands: list) -> list[int]:
+def _glyph_codes(operands: Iterable[pikepdf.Object]) -> list[int]:
     """Two-byte glyph codes shown by a text operator (WeasyPrint's fonts are Identity-H)."""
     strings = [item for operand in operands
                for item in (operand if isinstance(operand, Array) else [operand])
@@ -495,7 +514,7 @@ def _glyph_codes(operands: list) -> list[int]:
     return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
 
 
-def _to_unicode_map(font: Dictionary) -> dict[int, str]:
+def _to_unicode_map(font: pikepdf.Object) -> dict[int, str]:
     """Glyph code → text from the font's /ToUnicode CMap (bfchar and bfrange entries)."""
     stream = font.get("/ToUnicode")
     if stream is None:
@@ -527,7 +546,8 @@ def _logical_text(visual: list[str]) -> str:
     Reversing the glyphs restores reading order; a glyph's own characters (a ligature) are
     already logical. Left-to-right stretches (digits, Latin) keep their order.
     """
-    result, stretch = [], []
+    result: list[str] = []
+    stretch: list[str] = []
     for text in reversed(visual):
         if text and all(unicodedata.bidirectional(c) in ("L", "EN", "AN", "ES", "CS") for c in text):
             stretch.append(text)
@@ -566,10 +586,11 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
     document = target.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree, K=Array()))
     tree.K = Array([document])
     parent_tree: list[tuple[int, pikepdf.Object]] = []
-    role_map, class_map, ids = Dictionary(), Dictionary(), {}
+    role_map, class_map = Dictionary(), Dictionary()
+    ids: dict[str, pikepdf.Object] = {}
     next_key = 0
     conformant = True
-    languages = []
+    languages: list[str | None] = []
     for part in parts:
         if part is None:
             last = target.pages[-1].mediabox
@@ -709,7 +730,7 @@ def unique_font_subset_names(pdf: pikepdf.Pdf) -> None:
         by_name.setdefault("/" + tag + name[7:], digest)
 
 
-def _fonts(pdf: pikepdf.Pdf) -> Iterator[Dictionary]:
+def _fonts(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Object]:
     seen: set[tuple[int, int]] = set()
     for page in pdf.pages:
         for font in page.obj.get("/Resources", Dictionary()).get("/Font", Dictionary()).values():
@@ -718,7 +739,7 @@ def _fonts(pdf: pikepdf.Pdf) -> Iterator[Dictionary]:
                 yield font
 
 
-def _font_name_holders(font: Dictionary) -> list[Dictionary]:
+def _font_name_holders(font: pikepdf.Object) -> list[pikepdf.Object]:
     holders = [font]
     target = font.DescendantFonts[0] if "/DescendantFonts" in font else font
     if target is not font:
@@ -728,7 +749,7 @@ def _font_name_holders(font: Dictionary) -> list[Dictionary]:
     return holders
 
 
-def _font_program(font: Dictionary) -> bytes | None:
+def _font_program(font: pikepdf.Object) -> bytes | None:
     target = font.DescendantFonts[0] if "/DescendantFonts" in font else font
     descriptor = target.get("/FontDescriptor")
     if descriptor is None:
