@@ -22,6 +22,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check src tests bench docs
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 test-fast: setup
