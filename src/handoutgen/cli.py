@@ -8,11 +8,13 @@ output folder is in use); 70 an internal error (a bug: reported without a traceb
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -75,11 +77,29 @@ def progress_bar(label: str, show: bool = True):  # noqa: ANN201 - rich.progress
                     disable=not (show and err.is_terminal))
 
 
+_shown_root: Path | None = None  # paths in messages are shown relative to the open workspace
+
+
 def open_workspace(path: Path) -> Workspace:
-    try:
-        return Workspace(path)
-    except HandoutgenError as error:
-        raise fail(error) from None
+    global _shown_root
+    workspace = Workspace(path)
+    _shown_root = workspace.root
+    return workspace
+
+
+def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """The one place a command's HandoutgenError becomes ``path:line: …`` lines and an exit code."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        global _shown_root
+        _shown_root = None
+        try:
+            command(*args, **kwargs)
+        except HandoutgenError as error:
+            raise fail(error, _shown_root) from None
+
+    return run
 
 
 def _show_version(value: bool) -> None:
@@ -99,6 +119,7 @@ def main_options(
 
 
 @app.command()
+@reports_errors
 def build(
     ids: Annotated[Optional[list[str]], typer.Argument(help="Handout ids (default: all).")] = None,
     lang: Annotated[Optional[list[str]], typer.Option("--lang", "-l", help="Only these languages (repeatable).")] = None,
@@ -116,11 +137,8 @@ def build(
     from handoutgen.builder import default_jobs
 
     ws = open_workspace(workspace)
-    try:
-        files = ws.select(ids, lang)
-        ws.load_brand(brand)
-    except HandoutgenError as error:
-        raise fail(error, ws.root) from None
+    files = ws.select(ids, lang)
+    ws.load_brand(brand)
     if not files:
         err.print("No handouts to build.")
         raise typer.Exit(EXIT_OK)
@@ -138,13 +156,10 @@ def build(
                 if result.warning:
                     err.print(f"{result.file.path.relative_to(ws.root)}: warning: {result.warning}", markup=False)
 
-        try:
-            results = run_build(
-                ws, files, out_dir, brand=brand, paper=paper.value if paper else None,
-                jobs=jobs or default_jobs(), allow_stale=allow_stale, draft=draft, on_done=done, force=force,
-            )
-        except HandoutgenError as error:
-            raise fail(error, ws.root) from None
+        results = run_build(
+            ws, files, out_dir, brand=brand, paper=paper.value if paper else None,
+            jobs=jobs or default_jobs(), allow_stale=allow_stale, draft=draft, on_done=done, force=force,
+        )
     report(failures, ws.root)
     built = sum(1 for r in results if r.error is None)
     kept = sum(1 for r in results if r.unchanged)
@@ -154,6 +169,7 @@ def build(
 
 
 @app.command()
+@reports_errors
 def packets(
     roster_file: Annotated[Path, typer.Argument(metavar="ROSTER", help="Roster: .csv, .yaml or .json.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for <patient_id>.pdf and the manifest.")] = Path("packets"),
@@ -175,12 +191,9 @@ def packets(
     from handoutgen.packets.roster import load_roster, parse_column_map, parse_date_formats
 
     ws = open_workspace(workspace)
-    try:
-        roster = load_roster(roster_file, encoding, parse_column_map(column_map or []),
-                             parse_date_formats(date_format or []))
-        ws.load_brand(brand)
-    except HandoutgenError as error:
-        raise fail(error, ws.root) from None
+    roster = load_roster(roster_file, encoding, parse_column_map(column_map or []),
+                         parse_date_formats(date_format or []))
+    ws.load_brand(brand)
     if roster.ignored_columns:
         err.print(terminal_safe(f"Ignored roster columns: {', '.join(roster.ignored_columns)}"), markup=False)
     options = PacketOptions(
@@ -190,10 +203,7 @@ def packets(
     progress = progress_bar("Packets")
     with progress:
         task = progress.add_task("packets", total=len(roster.entries))
-        try:
-            rows = make_packets(ws, roster, options, on_done=lambda _: progress.advance(task))
-        except HandoutgenError as error:
-            raise fail(error, ws.root) from None
+        rows = make_packets(ws, roster, options, on_done=lambda _: progress.advance(task))
     failed = [r for r in rows if r.status != "ok"]
     shown_path = roster_file
     for row in failed:  # a valid patient_id and the row number only: never a name or a rejected value
@@ -211,6 +221,7 @@ def packets(
 
 
 @app.command()
+@reports_errors
 def check(
     ids: Annotated[Optional[list[str]], typer.Argument(help="Handout ids (default: all).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1), for CI.")] = False,
@@ -222,10 +233,7 @@ def check(
     from handoutgen.checks.registry import ERROR, WARNING
 
     ws = open_workspace(workspace)
-    try:
-        result = run_check(ws, ids)
-    except HandoutgenError as error:
-        raise fail(error, ws.root) from None
+    result = run_check(ws, ids)
     findings, reports = result.findings, result.reports
     counts = {ERROR: result.errors, WARNING: result.warnings}
     if output_format is OutputFormat.json:
@@ -248,16 +256,14 @@ def check(
 
 
 @app.command()
+@reports_errors
 def init(
     folder: Annotated[Path, typer.Argument(help="The folder to make a workspace (created if missing).")] = Path("."),
 ) -> None:
     """Start a workspace: settings, a brand to make your own, and one sample handout."""
     from handoutgen.scaffold import init_workspace
 
-    try:
-        written = init_workspace(folder)
-    except HandoutgenError as error:
-        raise fail(error) from None
+    written = init_workspace(folder)
     for path in written:
         out.print(f"wrote {path}", markup=False)
     err.print(f"Next: edit {folder / 'styles/brands/my-clinic/brand.yaml'}, then `handoutgen check` and "
@@ -265,6 +271,7 @@ def init(
 
 
 @app.command()
+@reports_errors
 def new(
     handout_id: Annotated[str, typer.Argument(metavar="ID", help="The new handout's id, e.g. kidney-stent.")],
     lang: Annotated[str, typer.Option("--lang", "-l", help="Its language.")] = "en",
@@ -274,14 +281,12 @@ def new(
     from handoutgen.scaffold import new_handout
 
     ws = open_workspace(workspace)
-    try:
-        path = new_handout(ws.root, handout_id, lang)
-    except HandoutgenError as error:
-        raise fail(error, ws.root) from None
+    path = new_handout(ws.root, handout_id, lang)
     out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
 
 
 @app.command()
+@reports_errors
 def eject(
     name: Annotated[str, typer.Argument(metavar="PATH", help="e.g. templates/handout.html.j2, styles/handout.css, styles/fonts, jargon.yaml")],
     workspace: WorkspaceOption = Path("."),
@@ -290,15 +295,13 @@ def eject(
     from handoutgen.scaffold import eject as run_eject
 
     ws = open_workspace(workspace)
-    try:
-        written = run_eject(ws.root, name)
-    except HandoutgenError as error:
-        raise fail(error, ws.root) from None
+    written = run_eject(ws.root, name)
     for path in written:
         out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
 
 
 @app.command(name="report")
+@reports_errors
 def report_readability(
     handout_id: Annotated[str, typer.Argument(metavar="ID", help="Handout id.")],
     lang: Annotated[Optional[list[str]], typer.Option("--lang", "-l", help="Only these languages.")] = None,
@@ -311,13 +314,10 @@ def report_readability(
 
     ws = open_workspace(workspace)
     settings = ws.config.checks
-    try:
-        context = check_context(ws, clock.today())
-        files = ws.select([handout_id], lang)
-        rules, plugin_problems = all_rules(ws)
-        reports = [check_handout(ws, file, context, rules) for file in files]
-    except HandoutgenError as error:
-        raise fail(error, ws.root) from None
+    context = check_context(ws, clock.today())
+    files = ws.select([handout_id], lang)
+    rules, plugin_problems = all_rules(ws)
+    reports = [check_handout(ws, file, context, rules) for file in files]
     for problem in plugin_problems:
         err.print(problem.render(ws.root), markup=False)
     for result in reports:
@@ -353,6 +353,7 @@ def report_readability(
 
 
 @app.command(name="list")
+@reports_errors
 def list_handouts(
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
     workspace: WorkspaceOption = Path("."),
@@ -401,6 +402,7 @@ def list_handouts(
 
 
 @app.command()
+@reports_errors
 def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which file's schema.")] = SchemaKind.handout) -> None:
     """Print the JSON Schema of a handout, brand or config file (for editor autocomplete)."""
     from handoutgen.model import Brand, Handout, WorkspaceConfig
@@ -433,6 +435,7 @@ class ExchangeFormat(str, Enum):
 
 
 @i18n_app.command("status")
+@reports_errors
 def i18n_status(
     lang: Annotated[Optional[list[str]], typer.Option("--lang", "-l", help="Only these languages (default: config `languages`, else all present).")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
@@ -447,10 +450,7 @@ def i18n_status(
     from handoutgen.i18n.exchange import status_table
 
     ws = open_workspace(workspace)
-    try:
-        rows = status_table(ws, lang)
-    except HandoutgenError as error:
-        raise fail(error, ws.root) from None
+    rows = status_table(ws, lang)
     if output_format is OutputFormat.json:
         out.print(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False), markup=False)
     elif summary:
@@ -479,6 +479,7 @@ def i18n_status(
 
 
 @i18n_app.command("export")
+@reports_errors
 def i18n_export(
     lang: Annotated[list[str], typer.Option("--lang", "-l", help="Target language (repeatable).")],
     ids: Annotated[Optional[list[str]], typer.Argument(help="Handout ids (default: all).")] = None,
@@ -493,22 +494,20 @@ def i18n_export(
 
     ws = open_workspace(workspace)
     suffix = "po" if file_format is ExchangeFormat.po else "xlf"
-    try:
-        handout_ids = sorted({f.id for f in ws.select(ids)})
-        for handout_id in handout_ids:
-            for language in lang:
-                data = export(ws, handout_id, language, file_format.value, only_changed)
-                if data is None:
-                    out.print(f"{handout_id} [{language}]: nothing changed", markup=False)
-                    continue
-                target = out_dir / f"{handout_id}.{language}.{suffix}"
-                write_atomic(target, data)
-                out.print(f"wrote {target}", markup=False)
-    except HandoutgenError as error:
-        raise fail(error, ws.root) from None
+    handout_ids = sorted({f.id for f in ws.select(ids)})
+    for handout_id in handout_ids:
+        for language in lang:
+            data = export(ws, handout_id, language, file_format.value, only_changed)
+            if data is None:
+                out.print(f"{handout_id} [{language}]: nothing changed", markup=False)
+                continue
+            target = out_dir / f"{handout_id}.{language}.{suffix}"
+            write_atomic(target, data)
+            out.print(f"wrote {target}", markup=False)
 
 
 @i18n_app.command("import")
+@reports_errors
 def i18n_import(
     files: Annotated[list[Path], typer.Argument(help="Translated .po / .xlf files.")],
     reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed the units marked reviewed/approved (else the file's Last-Translator / XLIFF phase).")] = "",
