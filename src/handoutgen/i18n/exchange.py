@@ -32,7 +32,7 @@ from babel.messages.pofile import read_po, unescape
 from handoutgen import __version__, clock
 from handoutgen.errors import Location, SourceError, UsageError
 from handoutgen.load import MAX_YAML_BYTES, read_text
-from handoutgen.model import REVIEW_STATES, Handout, Translation
+from handoutgen.model import REVIEW_STATES, Handout, ReviewState, Translation
 from handoutgen.i18n.translations import (
     TranslationStatus, describe, fingerprint, not_a_translation, realigned, segments, status, with_segment,
 )
@@ -42,8 +42,8 @@ from handoutgen.workspace import Workspace
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 UNCONFIRMED_STATES = {"new", "needs-translation", "needs-review-translation", "needs-adaptation", "needs-l10n"}
 # Review states beyond "translated": XLIFF 1.2 target states, and PO flags (gettext tools keep them).
-XLIFF_REVIEW_STATES = {"reviewed": "signed-off", "approved": "final"}
-PO_REVIEW_FLAGS = ("reviewed", "approved")
+XLIFF_REVIEW_STATES: dict[ReviewState, str] = {"reviewed": "signed-off", "approved": "final"}
+PO_REVIEW_FLAGS: tuple[ReviewState, ...] = ("reviewed", "approved")
 
 
 @dataclass
@@ -54,7 +54,7 @@ class ExportUnit:
     note: str
     line: int
     stale_from: str = ""  # previous source text when the existing target is stale
-    state: str = "draft"  # review state of the existing target
+    state: ReviewState = "draft"  # review state of the existing target
 
 
 def _units(workspace: Workspace, source_file: HandoutFile, source: Handout,
@@ -179,7 +179,7 @@ class Incoming:
     target: str
     confirmed: bool
     line: int | None = None
-    state: str = "translated"  # or "reviewed" / "approved"
+    state: ReviewState = "translated"  # or "reviewed" / "approved"
     by: str = ""  # who, as the file says (PO Last-Translator, XLIFF phase contact-name)
     on: dt.date | None = None  # when (PO-Revision-Date, XLIFF phase date)
 

@@ -20,7 +20,7 @@ from typing import Any
 from markupsafe import escape
 from pydantic import BaseModel
 
-from handoutgen.model import REVIEW_STATES, Handout, SegmentTranslation, Translation
+from handoutgen.model import REVIEW_STATES, Handout, ReviewState, SegmentTranslation, Translation
 
 # Top-level fields whose strings are translated, in reading order, with their section name.
 TRANSLATABLE = {
@@ -313,7 +313,7 @@ def not_a_translation(source: str, target: str, language: str = "") -> str | Non
     return None
 
 
-def with_segment(translation: Translation, seg_id: str, source_text: str, text: str, state: str = "translated",
+def with_segment(translation: Translation, seg_id: str, source_text: str, text: str, state: ReviewState = "translated",
                  reviewed_by: str = "", reviewed_on: dt.date | None = None) -> Translation:
     """A copy of ``translation`` with one segment set (translations are immutable models)."""
     updated = dict(translation.segments)
