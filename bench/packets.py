@@ -104,7 +104,7 @@ def _naive_warm_parts(job: tuple) -> None:
     files, cover = _documents(row)
     opened = [pikepdf.open(io.BytesIO(_naive.render(f).pdf)) for f in files]
     cover_pdf = _naive.pdf.render(cover, source=_naive.workspace.root)
-    data, _ = assemble_packet(cover_pdf, opened, False, "naive")
+    data, _ = assemble_packet(cover_pdf, opened, False)
     write_atomic(out / f"{row.patient_id}.pdf", data)
 
 

@@ -254,7 +254,7 @@ def test_a_part_without_tags_makes_the_file_drop_its_pdfua_claim(files):
     untagged.add_blank_page(page_size=(612, 792))
     untagged.pages[0].obj.Contents = untagged.make_stream(b"/P <</MCID 0>> BDC 0 0 10 10 re f EMC")
     cover = files["single"].read_bytes()
-    data, pages = assemble_packet(cover, [untagged], duplex=False, input_hash="x")
+    data, pages = assemble_packet(cover, [untagged], duplex=False)
     with pikepdf.open(io.BytesIO(data)) as pdf:
         assert pages == len(pdf.pages)
         assert "pdfuaid:part" not in pdf.Root.Metadata.read_bytes().decode()

@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -23,6 +23,13 @@ from rich.table import Table
 from handoutgen import __version__, clock
 from handoutgen.errors import ErrorList, HandoutgenError, Location, terminal_safe
 from handoutgen.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.progress import Progress
+
+    from handoutgen.builder import BuildResult
+    from handoutgen.i18n.translations import TranslationStatus
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 
@@ -59,7 +66,7 @@ WorkspaceOption = Annotated[
 ]
 
 
-def report(errors: list[HandoutgenError], root: Path | None) -> None:
+def report(errors: Sequence[HandoutgenError], root: Path | None) -> None:
     for error in errors:
         err.print(terminal_safe(error.render(root)), markup=False)
 
@@ -69,7 +76,7 @@ def fail(error: HandoutgenError, root: Path | None = None) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
-def progress_bar(label: str, show: bool = True):  # noqa: ANN201 - rich.progress.Progress
+def progress_bar(label: str, show: bool = True) -> Progress:
     """A transient progress bar on stderr, only on a terminal (never in logs or pipes)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -147,7 +154,7 @@ def build(
     with progress:
         task = progress.add_task("build", total=len(files))
 
-        def done(result) -> None:  # noqa: ANN001
+        def done(result: BuildResult) -> None:
             progress.advance(task)
             if result.error:
                 failures.extend(result.error.errors if isinstance(result.error, ErrorList) else [result.error])
@@ -378,7 +385,7 @@ def list_handouts(
                 reviewed_by=handout.reviewed_by,
                 status="reviewed" if handout.reviewed else "not reviewed",
             )
-            if localized.translation is not None:
+            if localized.translation is not None and localized.status is not None:
                 row.update(
                     translation=localized.status.state,
                     translation_status=review_word(localized.status),
@@ -407,7 +414,8 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which file's schema.
     """Print the JSON Schema of a handout, brand or config file (for editor autocomplete)."""
     from handoutgen.model import Brand, Handout, WorkspaceConfig
 
-    model = {"handout": Handout, "brand": Brand, "config": WorkspaceConfig}[kind.value]
+    models: dict[str, type[BaseModel]] = {"handout": Handout, "brand": Brand, "config": WorkspaceConfig}
+    model = models[kind.value]
     out.print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False), markup=False)
 
 
@@ -416,12 +424,12 @@ def id_column(table: Table, header: str, ids: list[str]) -> None:
     table.add_column(header, no_wrap=True, min_width=max([len(header), *map(len, ids)]))
 
 
-def review_word(status) -> str:  # noqa: ANN001 - TranslationStatus
+def review_word(status: TranslationStatus) -> str:
     """'reviewed' only when every segment is reviewed (what the page says), else 'draft'."""
     return "reviewed" if status.reviewed_by else "draft"
 
 
-def review_counts(status) -> str:  # noqa: ANN001 - TranslationStatus
+def review_counts(status: TranslationStatus) -> str:
     return ", ".join(f"{count} {state}" for state, count in status.review.items() if count) or "—"
 
 
@@ -526,7 +534,7 @@ def i18n_import(
             report(error.errors if isinstance(error, ErrorList) else [error], ws.root)
             refused += 1
             continue
-        if data is not None:
+        if data is not None and outcome.written is not None:
             write_atomic(outcome.written, data)
         report(outcome.refused, ws.root)
         refused += len(outcome.refused)

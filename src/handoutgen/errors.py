@@ -8,6 +8,7 @@ without a traceback.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,9 +91,9 @@ class UsageError(HandoutgenError):
 class ErrorList(HandoutgenError):
     """Several independent errors found in one pass (``check`` reports them all)."""
 
-    def __init__(self, errors: list[HandoutgenError]):
+    def __init__(self, errors: Sequence[HandoutgenError]):
         super().__init__(f"{len(errors)} error(s)")
-        self.errors = errors
+        self.errors: list[HandoutgenError] = list(errors)
 
     def render(self, root: Path | None = None) -> str:
         return "\n".join(error.render(root) for error in self.errors)

@@ -111,7 +111,7 @@ class Workspace:
         data = self.loaded(file.path).data
         return isinstance(data, dict) and "source_language" in data
 
-    def _check_names(self, file: HandoutFile, loaded: Loaded, model) -> None:  # noqa: ANN001
+    def _check_names(self, file: HandoutFile, loaded: Loaded, model: Handout | Translation) -> None:
         problems = []
         if model.id != file.id:
             problems.append(SourceError(

@@ -15,7 +15,8 @@ from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError,
 from handoutgen.load import Loaded
 
 if TYPE_CHECKING:
-    from handoutgen.workspace import HandoutFile, Workspace
+    from handoutgen.prepared import HandoutFile
+    from handoutgen.workspace import Workspace
 
 # Keys whose values never reach a page (so their characters need no glyph).
 NOT_PRINTED = {"review_notes", "fingerprint", "source", "logo", "colours"}
@@ -23,9 +24,9 @@ NOT_PRINTED = {"review_notes", "fingerprint", "source", "logo", "colours"}
 
 def printed_texts(loaded: Loaded) -> Iterator[tuple[Location, str]]:
     """Every string of a loaded file that may be printed, with its line and field."""
-    from handoutgen.validate import dotted
+    from handoutgen.load import dotted
 
-    def walk(value: Any, data_path: tuple) -> Iterator[tuple[Location, str]]:  # noqa: ANN401 - parsed YAML
+    def walk(value: Any, data_path: tuple[str | int, ...]) -> Iterator[tuple[Location, str]]:  # noqa: ANN401 - parsed YAML
         if isinstance(value, str):
             yield Location(loaded.path, loaded.line_of(data_path), dotted(data_path) or None), value
         elif isinstance(value, dict):
@@ -55,6 +56,7 @@ def render_file_errors(workspace: Workspace) -> list[HandoutgenError]:
                  BLANK_PAGE_CSS_TEMPLATE):
         path = workspace.find_template(name)
         try:  # parsed, not compiled: a third of the time, and the same syntax errors
+            assert env.loader is not None  # environment() always sets the search-path loader
             source, filename, _ = env.loader.get_source(env, name)
             env.parse(source, name, filename)
         except jinja2.TemplateNotFound:

@@ -140,13 +140,13 @@ def font_stack(css_path: Path) -> FontStack:
     without_faces = _FACE.sub("", css)
     families = list(dict.fromkeys(n for m in _FAMILY.finditer(without_faces) for n in _names(m["value"])))
     missing = []
-    for family in families:
-        if family not in files:
-            path = _system_font(family)
-            if path is None:
-                missing.append(family)
+    for name in families:
+        if name not in files:
+            installed = _system_font(name)
+            if installed is None:
+                missing.append(name)
             else:
-                files[family] = [path]
+                files[name] = [installed]
     return FontStack(families, files, missing, missing_files)
 
 

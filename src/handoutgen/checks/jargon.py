@@ -35,7 +35,7 @@ def load_jargon(workspace: Workspace) -> JargonList | None:
                       Location(config.path, config.line_of(("checks", "jargon_file")), "checks.jargon_file"))
 
 
-def _term_pattern(term: JargonTerm) -> re.Pattern:
+def _term_pattern(term: JargonTerm) -> re.Pattern[str]:
     forms = sorted({term.term, *term.variants}, key=len, reverse=True)
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f in forms) + r")(?![\w-])", re.IGNORECASE)
 

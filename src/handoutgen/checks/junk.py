@@ -99,7 +99,7 @@ def empty_sections(subject: Subject, context: CheckContext) -> list[Finding]:
     if subject.localized.translation is not None or not isinstance(data, dict):
         return []
 
-    def empty(value) -> bool:  # noqa: ANN001
+    def empty(value: object) -> bool:
         if isinstance(value, dict):
             return all(empty(v) for v in value.values())
         return value in ("", None) or value == []

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from handoutgen.errors import HandoutgenError, Location, terminal_safe
 
 if TYPE_CHECKING:
     from handoutgen.load import Loaded
     from handoutgen.model import CheckSettings, Handout, JargonList
-    from handoutgen.workspace import HandoutFile, Localized
+    from handoutgen.prepared import HandoutFile, Localized
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 ENTRY_POINT_GROUP = "handoutgen.checks"
@@ -49,7 +49,7 @@ class Finding:
         hint = f" (suggestion: {self.suggestion})" if self.suggestion else ""
         return terminal_safe(f"{where}: {self.severity}: {subject}{self.message}{hint}")
 
-    def as_json(self, root: Path) -> dict:
+    def as_json(self, root: Path) -> dict[str, Any]:
         data = asdict(self)
         data["path"] = Location(self.path).place(root)
         return data
@@ -112,7 +112,7 @@ class CheckContext:
         key = (compute, subject.path)
         if key not in self._results:
             self._results[key] = compute(subject, self)
-        return self._results[key]
+        return cast(T, self._results[key])
 
 
 Rule = Callable[[Subject, CheckContext], list[Finding]]

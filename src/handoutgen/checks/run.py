@@ -16,7 +16,8 @@ from handoutgen.errors import HandoutgenError
 from handoutgen.i18n.translations import segments
 
 if TYPE_CHECKING:
-    from handoutgen.workspace import HandoutFile, Workspace
+    from handoutgen.prepared import HandoutFile
+    from handoutgen.workspace import Workspace
 
 
 def subject_of(workspace: Workspace, file: HandoutFile) -> Subject:

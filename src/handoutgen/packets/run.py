@@ -154,7 +154,7 @@ class PacketWorker:
             cover = self.pdf.render(document, source=self.roster_path)
             handouts = [self._handout(key) for key in task.handouts]
             blank = self.pdf.blank_page(task.row.language, self.settings) if self.duplex else None
-            data, pages = assemble_packet(cover, handouts, self.duplex, "", blank_page=blank)
+            data, pages = assemble_packet(cover, handouts, self.duplex, blank_page=blank)
         except HandoutgenError as error:
             return RenderError(redact(error.message), where)
         except (OSError, pikepdf.PdfError) as error:  # e.g. the batch's cached handout PDF was removed

@@ -18,13 +18,10 @@ from handoutgen.render.tags import PDF_VERSION, Part, merge
 
 PACKET_TITLE = "Patient packet"
 COMBINED_TITLE = "Patient packets"
-# Docinfo key holding the hash of everything a packet was made from (see packets.input_hash).
-INPUT_HASH_KEY = "/HandoutgenInputs"
 
 
 def assemble_packet(
-    cover_pdf: bytes, handouts: list[pikepdf.Pdf], duplex: bool, input_hash: str,
-    blank_page: bytes | None = None,
+    cover_pdf: bytes, handouts: list[pikepdf.Pdf], duplex: bool, blank_page: bytes | None = None,
 ) -> tuple[bytes, int]:
     """Cover + handouts → (PDF bytes, page count). With duplex every part starts on a right-hand page.
 
@@ -46,25 +43,9 @@ def assemble_packet(
         if duplex and pages % 2:
             parts.append(filler)  # so the next packet of a combined print starts on the right
         merge(packet, parts, PACKET_TITLE)
-        packet.docinfo[INPUT_HASH_KEY] = input_hash
         buffer = io.BytesIO()
         packet.save(buffer, deterministic_id=True, min_version=PDF_VERSION)
         return buffer.getvalue(), len(packet.pages)
-
-
-def recorded_input_hash(path: Path) -> str | None:
-    """The input hash stored in an existing packet, or None when it is missing or unreadable."""
-    try:
-        with pikepdf.open(path) as pdf:
-            value = pdf.docinfo.get(INPUT_HASH_KEY)
-            return str(value) if value is not None else None
-    except (pikepdf.PdfError, OSError):
-        return None
-
-
-def page_count(path: Path) -> int:
-    with pikepdf.open(path) as pdf:
-        return len(pdf.pages)
 
 
 def combine(paths: list[Path]) -> bytes:
