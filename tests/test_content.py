@@ -225,3 +225,14 @@ def test_our_samples_pass_at_the_default_thresholds(cli):
                   and (f["path"], f["rule"], f["field"]) not in known]
     assert unexpected == []  # otherwise only "not yet reviewed" warnings, which are true
     assert all(score >= 70 for score in data["pemat_scores"].values()), data["pemat_scores"]
+
+
+def test_today_option_moves_the_review_clock(cli, workspace, monkeypatch):
+    monkeypatch.delenv("HANDOUTGEN_TODAY")
+    write(workspace, GOOD)
+    later = (TODAY + dt.timedelta(days=800)).isoformat()
+    late = cli("--today", later, "check", "--format", "json", "-w", workspace)
+    assert any("over 24 months ago" in f["message"] for f in json.loads(late.stdout)["findings"]
+               if "handouts/demo/" in f["path"])
+    bad = cli("--today", "22/11/2026", "check", "-w", workspace)
+    assert bad.exit_code == 2 and "not an ISO date" in bad.stderr

@@ -121,8 +121,18 @@ def main_options(
         Optional[bool],
         typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
     ] = None,
+    today: Annotated[
+        Optional[str],
+        typer.Option("--today", metavar="YYYY-MM-DD",
+                     help=f"The date review checks and review stamps use (also ${clock.TODAY_VARIABLE}).")
+    ] = None,
 ) -> None:
     """Turn procedure YAML into branded, printable patient-handout PDFs."""
+    if today is not None:
+        try:
+            clock.set_today(today)
+        except HandoutgenError as error:
+            raise fail(error) from None
 
 
 @app.command()
