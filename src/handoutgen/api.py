@@ -36,7 +36,8 @@ from handoutgen.prepared import BrandInfo, Localized
 from handoutgen.render.settings import RenderSettings
 from handoutgen.workspace import Workspace
 
-if TYPE_CHECKING:  # for the annotation only; imported where a render needs it
+if TYPE_CHECKING:  # for annotations only; PdfRenderer is imported where a render needs it
+    from handoutgen.i18n.translations import TranslationStatus
     from handoutgen.render.pdf import PdfRenderer
 
 
@@ -157,6 +158,42 @@ def check(workspace: Workspace, ids: list[str] | None = None) -> CheckResult:
     findings = [Finding.from_error(e) for e in unique] + plugin_problems + [f for r in reports for f in r.findings]
     findings.sort(key=lambda f: (str(f.path), f.line or 0))
     return CheckResult(findings, reports)
+
+
+def review_word(status: TranslationStatus) -> str:
+    """'reviewed' only when every segment is reviewed (what the page says), else 'draft'."""
+    return "reviewed" if status.reviewed_by else "draft"
+
+
+def handout_rows(workspace: Workspace) -> tuple[list[dict[str, str]], list[HandoutgenError]]:
+    """One row per handout file for `list` (id, language, path, title, version, review state), and
+    the problems of the files that do not load (a broken source is named once, not per translation)."""
+    rows = []
+    problems: dict[str, HandoutgenError] = {}
+    for file in workspace.handout_files():
+        row = {"id": file.id, "language": file.language, "path": str(file.path.relative_to(workspace.root))}
+        try:
+            localized = workspace.load_handout(file, draft=True)
+        except HandoutgenError as error:
+            row.update(status="invalid: run check")
+            problems.update((e.render(), e) for e in (error.errors if isinstance(error, ErrorList) else [error]))
+        else:
+            handout = localized.handout
+            row.update(
+                title=handout.title,
+                version=handout.version,
+                last_reviewed=handout.last_reviewed.isoformat(),
+                reviewed_by=handout.reviewed_by,
+                status="reviewed" if handout.reviewed else "not reviewed",
+            )
+            if localized.translation is not None and localized.status is not None:
+                row.update(
+                    translation=localized.status.state,
+                    translation_status=review_word(localized.status),
+                    status=f"translation {localized.status.state}, {review_word(localized.status)}",
+                )
+        rows.append(row)
+    return rows, list(problems.values())
 
 
 def make_packets(workspace: Workspace, roster: str | Path, *, out_dir: str | Path = "packets",

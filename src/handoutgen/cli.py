@@ -376,32 +376,10 @@ def list_handouts(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """List handouts with their languages, versions and review dates."""
+    from handoutgen.api import handout_rows
+
     ws = open_workspace(workspace)
-    rows = []
-    problems: dict[str, HandoutgenError] = {}  # by message: a broken source is named once, not per translation
-    for file in ws.handout_files():
-        row = {"id": file.id, "language": file.language, "path": str(file.path.relative_to(ws.root))}
-        try:
-            localized = ws.load_handout(file, draft=True)
-        except HandoutgenError as error:
-            row.update(status="invalid: run check")
-            problems.update((e.render(), e) for e in (error.errors if isinstance(error, ErrorList) else [error]))
-        else:
-            handout = localized.handout
-            row.update(
-                title=handout.title,
-                version=handout.version,
-                last_reviewed=handout.last_reviewed.isoformat(),
-                reviewed_by=handout.reviewed_by,
-                status="reviewed" if handout.reviewed else "not reviewed",
-            )
-            if localized.translation is not None and localized.status is not None:
-                row.update(
-                    translation=localized.status.state,
-                    translation_status=review_word(localized.status),
-                    status=f"translation {localized.status.state}, {review_word(localized.status)}",
-                )
-        rows.append(row)
+    rows, problems = handout_rows(ws)
     if output_format is OutputFormat.json:
         out.print(json.dumps(rows, indent=2, ensure_ascii=False), markup=False)
     else:
@@ -414,7 +392,7 @@ def list_handouts(
             table.add_row(row["id"], row["language"], terminal_safe(row.get("version", "")),
                           row.get("last_reviewed", ""), row["status"])
         out.print(table)
-    report(list(problems.values()), ws.root)
+    report(problems, ws.root)
     raise typer.Exit(EXIT_PROBLEMS if problems else EXIT_OK)
 
 
@@ -432,11 +410,6 @@ def schema(kind: Annotated[SchemaKind, typer.Argument(help="Which file's schema.
 def id_column(table: Table, header: str, ids: list[str]) -> None:
     """A column that never cuts an id: as wide as the longest one; other columns fold instead."""
     table.add_column(header, no_wrap=True, min_width=max([len(header), *map(len, ids)]))
-
-
-def review_word(status: TranslationStatus) -> str:
-    """'reviewed' only when every segment is reviewed (what the page says), else 'draft'."""
-    return "reviewed" if status.reviewed_by else "draft"
 
 
 def review_counts(status: TranslationStatus) -> str:
