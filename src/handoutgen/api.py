@@ -37,6 +37,7 @@ from handoutgen.render.settings import RenderSettings
 from handoutgen.workspace import Workspace
 
 if TYPE_CHECKING:  # for annotations only; PdfRenderer is imported where a render needs it
+    from handoutgen.checks.readability import Readability
     from handoutgen.i18n.translations import TranslationStatus
     from handoutgen.render.pdf import PdfRenderer
 
@@ -158,6 +159,29 @@ def check(workspace: Workspace, ids: list[str] | None = None) -> CheckResult:
     findings = [Finding.from_error(e) for e in unique] + plugin_problems + [f for r in reports for f in r.findings]
     findings.sort(key=lambda f: (str(f.path), f.line or 0))
     return CheckResult(findings, reports)
+
+
+def reading_report(workspace: Workspace, handout_id: str, languages: list[str] | None = None
+                   ) -> tuple[list[tuple[Report, list[tuple[str, Readability]]]], list[Finding]]:
+    """For `report`: each chosen file's check report and its reading measures per section, the
+    whole handout last; plus the problems of check plugins that did not load."""
+    from handoutgen.checks.readability import measure
+    from handoutgen.checks.run import all_rules, check_context, check_handout
+    from handoutgen.i18n.translations import TRANSLATABLE
+
+    context = check_context(workspace, clock.today())
+    files = workspace.select([handout_id], languages)
+    rules, plugin_problems = all_rules(workspace)
+    results = []
+    for file in files:
+        report = check_handout(workspace, file, context, rules)
+        subject = report.subject
+        prose = subject.prose()
+        parts = [(key, [t.text for t in subject.section(key) if t in prose]) for key in TRANSLATABLE]
+        sections = [(key, measure(texts, subject.language)) for key, texts in parts if texts]
+        sections.append(("whole handout", measure([t.text for t in prose], subject.language)))
+        results.append((report, sections))
+    return results, plugin_problems
 
 
 def review_word(status: TranslationStatus) -> str:

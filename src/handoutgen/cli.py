@@ -325,19 +325,14 @@ def report_readability(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Per-section reading level, words, longest sentence, and the PEMAT-style items passed."""
-    from handoutgen.checks.readability import measure
-    from handoutgen.checks.run import all_rules, check_context, check_handout
-    from handoutgen.i18n.translations import TRANSLATABLE
+    from handoutgen.api import reading_report
 
     ws = open_workspace(workspace)
     settings = ws.config.checks
-    context = check_context(ws, clock.today())
-    files = ws.select([handout_id], lang)
-    rules, plugin_problems = all_rules(ws)
-    reports = [check_handout(ws, file, context, rules) for file in files]
+    reports, plugin_problems = reading_report(ws, handout_id, lang)
     for problem in plugin_problems:
         err.print(problem.render(ws.root), markup=False)
-    for result in reports:
+    for result, sections in reports:
         subject = result.subject
         table = Table(title=f"{subject.file.id} ({subject.language}): target grade {settings.target_grade:g}, "
                             f"maximum {settings.max_grade:g}", title_justify="left")
@@ -347,17 +342,12 @@ def report_readability(
         def number(value: float | None) -> str:
             return "—" if value is None else f"{value:.1f}"
 
-        prose = subject.prose()
-        rows = [(key, [t.text for t in subject.section(key) if t in prose]) for key in TRANSLATABLE]
-        rows.append(("whole handout", [t.text for t in prose]))
-        for key, texts in rows:
-            if texts:
-                part = measure(texts, subject.language)
-                inflesz = "—" if part.perspicuity_es is None else f"{part.perspicuity_es:.1f} {part.inflesz}"
-                table.add_row(key, number(part.grade), number(part.smog), number(part.ease_es), inflesz,
-                              str(part.words), str(part.longest_sentence))
+        for key, part in sections:
+            inflesz = "—" if part.perspicuity_es is None else f"{part.perspicuity_es:.1f} {part.inflesz}"
+            table.add_row(key, number(part.grade), number(part.smog), number(part.ease_es), inflesz,
+                          str(part.words), str(part.longest_sentence))
         out.print(table)
-        if not measure([t.text for t in prose], subject.language).measured:
+        if not sections[-1][1].measured:
             out.print(f"Reading level not measured for '{subject.language}'.", markup=False)
         out.print(f"PEMAT-style score: {result.score.percent:.0f}% (target {settings.pemat_target:g}%)", markup=False)
         for item in result.score.items:
