@@ -19,7 +19,7 @@ _EXPORTS = {
     "BuildResult": "handoutgen.builder", "Workspace": "handoutgen.workspace",
     "Handout": "handoutgen.model", "Brand": "handoutgen.model", "RosterRow": "handoutgen.model",
     "Translation": "handoutgen.model", "WorkspaceConfig": "handoutgen.model",
-    "HandoutgenError": "handoutgen.errors", "ManifestRow": "handoutgen.packets.manifest", "Finding": "handoutgen.checks",
+    "HandoutgenError": "handoutgen.errors", "ManifestRow": "handoutgen.packets.manifest", "Finding": "handoutgen.checks", "Problem": "handoutgen.errors",
 }
 __all__ = ["__version__", *_EXPORTS]
 

@@ -156,7 +156,7 @@ def check(workspace: Workspace, ids: list[str] | None = None) -> CheckResult:
     flat = [e for error in [*errors, *more] for e in (error.errors if isinstance(error, ErrorList) else [error])]
     # A broken source is reported once, not again for each translation that needs it.
     unique = list({e.render(): e for e in flat}.values())
-    findings = [Finding.from_error(e) for e in unique] + plugin_problems + [f for r in reports for f in r.findings]
+    findings = [problem for e in unique for problem in e.problems()] + plugin_problems + [f for r in reports for f in r.findings]
     findings.sort(key=lambda f: (str(f.path), f.line or 0))
     return CheckResult(findings, reports)
 

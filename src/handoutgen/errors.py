@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 
 def terminal_safe(text: str) -> str:
@@ -56,6 +57,39 @@ class Location:
         return ": ".join(parts)
 
 
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass
+class Problem:
+    """One problem as it is reported, whatever found it: a file that does not load, a content
+    check, a roster row, a refused translation unit. ``handoutgen check`` lists these; the
+    manifest's ``error`` and every ``path:line: severity: field 'x': message`` line come from them.
+    """
+
+    severity: str  # ERROR, WARNING or INFO
+    rule: str  # "schema" for a file that does not load; a check's rule name otherwise
+    message: str
+    path: Path
+    line: int | None = None
+    field: str | None = None
+    suggestion: str = ""
+    row: int | None = None  # roster row, for a problem in a roster
+
+    def render(self, root: Path | None = None) -> str:
+        where = Location(self.path, self.line).place(root)
+        subject = Location(field=self.field, row=self.row).subject()
+        hint = f" (suggestion: {self.suggestion})" if self.suggestion else ""
+        return terminal_safe(f"{where}: {self.severity}: {subject + ': ' if subject else ''}{self.message}{hint}")
+
+    def as_json(self, root: Path) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = Location(self.path).place(root)
+        if self.row is None:  # only roster problems have a row
+            del data["row"]
+        return data
+
+
 class HandoutgenError(Exception):
     """Base of every error caused by input the user can fix. Never a traceback."""
 
@@ -72,6 +106,11 @@ class HandoutgenError(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+    def problems(self) -> list[Problem]:
+        """This error as reported problems (an ErrorList gives one per error)."""
+        where = self.location
+        return [Problem(ERROR, "schema", self.message, where.path or Path("."), where.line, where.field, row=where.row)]
 
 
 class SourceError(HandoutgenError):
@@ -97,3 +136,6 @@ class ErrorList(HandoutgenError):
 
     def render(self, root: Path | None = None) -> str:
         return "\n".join(error.render(root) for error in self.errors)
+
+    def problems(self) -> list[Problem]:
+        return [problem for error in self.errors for problem in error.problems()]

@@ -11,48 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from handoutgen.errors import HandoutgenError, Location, terminal_safe
+# ERROR, WARNING, INFO and Finding are what a rule needs: checks modules and plugins take them from here.
+from handoutgen.errors import ERROR as ERROR
+from handoutgen.errors import INFO as INFO
+from handoutgen.errors import WARNING as WARNING
+from handoutgen.errors import Problem
 
 if TYPE_CHECKING:
     from handoutgen.load import Loaded
     from handoutgen.model import CheckSettings, Handout, JargonList
     from handoutgen.prepared import HandoutFile, Localized
 
-ERROR, WARNING, INFO = "error", "warning", "info"
 ENTRY_POINT_GROUP = "handoutgen.checks"
 
 
-@dataclass
-class Finding:
-    severity: str
-    rule: str
-    message: str
-    path: Path
-    line: int | None = None
-    field: str | None = None
-    suggestion: str = ""
-
-    @classmethod
-    def from_error(cls, error: HandoutgenError) -> Finding:
-        where = error.location
-        field = f"row {where.row}: field '{where.field}'" if where.row is not None and where.field else where.field
-        return cls(ERROR, "schema", error.message, where.path or Path("."), where.line, field)
-
-    def render(self, root: Path | None = None) -> str:
-        where = Location(self.path, self.line).place(root)
-        subject = f"field '{self.field}': " if self.field else ""
-        hint = f" (suggestion: {self.suggestion})" if self.suggestion else ""
-        return terminal_safe(f"{where}: {self.severity}: {subject}{self.message}{hint}")
-
-    def as_json(self, root: Path) -> dict[str, Any]:
-        data = asdict(self)
-        data["path"] = Location(self.path).place(root)
-        return data
+# A rule's findings are Problems, the one problem type (handoutgen.errors); plugins know them as Finding.
+Finding = Problem
 
 
 @dataclass

@@ -35,7 +35,7 @@ from handoutgen import __version__
 from handoutgen.render.assemble import assemble_packet, combine
 from handoutgen.builder import render_all
 from handoutgen.i18n.catalogs import catalog_for, catalog_path
-from handoutgen.errors import ErrorList, HandoutgenError, Location, RenderError, UsageError
+from handoutgen.errors import HandoutgenError, Location, RenderError, UsageError
 from handoutgen.packets.manifest import FAILED, NOT_STARTED, OK, LiveManifest, ManifestRow
 from handoutgen.model import PaperSize, RosterRow
 from handoutgen.parallel import ordered_map
@@ -123,11 +123,8 @@ def _row_failure(number: int, patient_id: str, error: HandoutgenError, row: Rost
 
 
 def _one_line(error: HandoutgenError) -> str:
-    """The error without its file and row (the manifest has the row), keeping the field."""
-    errors = error.errors if isinstance(error, ErrorList) else [error]
-    return "; ".join(
-        (f"field '{e.location.field}': " if e.location.field else "") + e.message for e in errors
-    )
+    """The error's problems without file and row (the manifest has the row), keeping the field."""
+    return "; ".join((f"field '{p.field}': " if p.field else "") + p.message for p in error.problems())
 
 
 class PacketWorker:
