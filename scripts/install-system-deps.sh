@@ -7,6 +7,8 @@
 #   (fonts-noto-cjk), so patient names and translations never print as empty boxes;
 # - GNU gettext: the tests check exported translation files with `msgfmt --check`.
 # - poppler-utils: the tests read our PDFs back with pdftotext, as a search tool would.
+# - chromium: the tests drive Debian's browser (Playwright, no browser download) against
+#   `handoutgen serve`, and bench/ compares its PDF route side by side.
 set -euo pipefail
 
 need=()
@@ -16,6 +18,7 @@ ldconfig -p | grep -q 'libpango-1\.0\.so\.0' || need+=(libpango-1.0-0 libpangoft
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
 [ -x /usr/bin/msgfmt ] || need+=(gettext)
 [ -x /usr/bin/pdftotext ] || need+=(poppler-utils)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if ((${#need[@]} == 0)); then
   exit 0
