@@ -19,6 +19,8 @@ ldconfig -p | grep -q 'libpango-1\.0\.so\.0' || need+=(libpango-1.0-0 libpangoft
 [ -x /usr/bin/msgfmt ] || need+=(gettext)
 [ -x /usr/bin/pdftotext ] || need+=(poppler-utils)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# IANA time zones (zoneinfo): FHIR appointment times are shown in the clinic's zone.
+[ -f /usr/share/zoneinfo/America/New_York ] || need+=(tzdata)
 
 if ((${#need[@]} == 0)); then
   exit 0

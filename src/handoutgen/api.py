@@ -232,7 +232,7 @@ def make_packets(workspace: Workspace, roster: str | Path, *, out_dir: str | Pat
     from handoutgen.packets.roster import load_roster
 
     workspace.load_brand(brand)
-    loaded = load_roster(Path(roster), encoding, column_map, date_formats)
+    loaded = load_roster(Path(roster), encoding, column_map, date_formats, fhir=workspace.config.fhir)
     options = PacketOptions(out_dir=Path(out_dir), brand=brand, paper=paper, duplex=duplex,
                             fallback_language=fallback_language, jobs=jobs, resume=resume,
                             combined=Path(combined) if combined is not None else None)

@@ -188,7 +188,7 @@ def build(
 @app.command()
 @reports_errors
 def packets(
-    roster_file: Annotated[Path, typer.Argument(metavar="ROSTER", help="Roster: .csv, .yaml or .json.")],
+    roster_file: Annotated[Path, typer.Argument(metavar="ROSTER", help="Roster: .csv, .yaml or .json, or a FHIR R4 schedule Bundle (.json).")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for <patient_id>.pdf and the manifest.")] = Path("packets"),
     brand: Annotated[Optional[str], typer.Option(help="Brand folder under styles/brands/.")] = None,
     paper: Annotated[Optional[Paper], typer.Option(help="Paper size (default from handoutgen.yaml, else letter).")] = None,
@@ -209,7 +209,7 @@ def packets(
 
     ws = open_workspace(workspace)
     roster = load_roster(roster_file, encoding, parse_column_map(column_map or []),
-                         parse_date_formats(date_format or []))
+                         parse_date_formats(date_format or []), fhir=ws.config.fhir)
     ws.load_brand(brand)
     if roster.ignored_columns:
         err.print(terminal_safe(f"Ignored roster columns: {', '.join(roster.ignored_columns)}"), markup=False)

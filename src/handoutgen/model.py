@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import zoneinfo
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -239,6 +240,29 @@ class CheckSettings(Strict):
     jargon_file: FileName = Field("jargon.yaml", description="Jargon list with plain alternatives, in the workspace.")
 
 
+def _time_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a known IANA time zone; use a name such as 'America/New_York'") from None
+    return value
+
+
+class FhirSettings(Strict):
+    """How a FHIR R4 schedule bundle becomes roster rows (``fhir:`` in handoutgen.yaml)."""
+
+    patient_id_system: str = Field(
+        min_length=1, description="Identifier system of the clinic's MRN; that identifier becomes patient_id."
+    )
+    time_zone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        description="The clinic's IANA time zone, e.g. America/New_York: covers show appointment times in it."
+    )
+    handouts_by_code: dict[str, list[Slug]] = Field(
+        {}, description="serviceType/appointmentType code ('system|code', or 'code' for any system) → "
+        "handout ids; [] marks a code that needs no handout."
+    )
+
+
 class WorkspaceConfig(Strict):
     """Optional ``handoutgen.yaml`` at the workspace root."""
 
@@ -248,6 +272,7 @@ class WorkspaceConfig(Strict):
         [], description="Languages every handout should be translated into (for `i18n status`)."
     )
     checks: CheckSettings = CheckSettings()
+    fhir: FhirSettings | None = Field(None, description="Reading FHIR R4 schedule bundles as rosters.")
 
 
 class JargonTerm(Strict):

@@ -22,7 +22,7 @@ from pydantic_core import ErrorDetails
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
 from handoutgen.load import DataPath, dotted, load_yaml, read_text
 from handoutgen.i18n.languages import normalize_language
-from handoutgen.model import PATTERN_HELP, RosterRow
+from handoutgen.model import PATTERN_HELP, FhirSettings, RosterRow
 
 MAX_ROSTER_BYTES = 32 * 1024 * 1024
 COLUMNS = tuple(RosterRow.model_fields)
@@ -210,18 +210,18 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _read_structured(path: Path) -> tuple[list[str], list[RawRow]]:
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(read_text(path, MAX_ROSTER_BYTES), object_pairs_hook=_refuse_duplicates)
-        except json.JSONDecodeError as error:
-            raise SourceError(f"JSON syntax: {error.msg}", Location(path, error.lineno)) from None
-        except RecursionError:
-            raise SourceError("JSON nested too deeply", Location(path)) from None
-        lines: dict[DataPath, int] = {}
-    else:
-        loaded = load_yaml(path, MAX_ROSTER_BYTES, read_dates=False)  # a bad date fails its row only
-        data, lines = loaded.data, loaded.lines
+def read_json(path: Path) -> Any:
+    """A JSON roster or FHIR bundle, within the roster size limit; a key given twice is marked."""
+    try:
+        return json.loads(read_text(path, MAX_ROSTER_BYTES), object_pairs_hook=_refuse_duplicates)
+    except json.JSONDecodeError as error:
+        raise SourceError(f"JSON syntax: {error.msg}", Location(path, error.lineno)) from None
+    except RecursionError:
+        raise SourceError("JSON nested too deeply", Location(path)) from None
+
+
+def _structured_rows(path: Path, data: Any, lines: dict[DataPath, int]) -> tuple[list[str], list[RawRow]]:
+    """Rows of a YAML or JSON roster (``lines``: where each value starts, when known)."""
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise SourceError("roster must be a list of rows (one mapping per patient)", Location(path, 1))
     headers = list(dict.fromkeys(str(key) for item in data for key in item if key != DUPLICATE_KEYS))
@@ -323,12 +323,23 @@ def _valid_id(value: Any) -> str:
 
 
 def load_roster(path: Path, encoding: str = "utf-8", column_map: dict[str, str] | None = None,
-                date_formats: tuple[str, ...] = ()) -> Roster:
+                date_formats: tuple[str, ...] = (), fhir: FhirSettings | None = None) -> Roster:
+    """A CSV, YAML or JSON roster, or a FHIR R4 schedule bundle (read with the ``fhir`` settings)."""
     if not path.is_file():
         raise UsageError(f"roster file {path} not found")
     suffix = path.suffix.lower()
-    if suffix in (".yaml", ".yml", ".json"):
-        headers, raw_rows = _read_structured(path)
+    if suffix == ".json":
+        data = read_json(path)
+        if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+            if column_map or date_formats:
+                raise UsageError("--map and --date-format apply to CSV, YAML and JSON rows, not to a FHIR bundle")
+            from handoutgen.packets.fhir import load_bundle  # fhir.resources loads only for a bundle
+
+            return load_bundle(path, data, fhir)
+        headers, raw_rows = _structured_rows(path, data, {})
+    elif suffix in (".yaml", ".yml"):
+        loaded = load_yaml(path, MAX_ROSTER_BYTES, read_dates=False)  # a bad date fails its row only
+        headers, raw_rows = _structured_rows(path, loaded.data, loaded.lines)
     else:
         headers, raw_rows = _read_csv(path, encoding)
     column_map = column_map or {}
