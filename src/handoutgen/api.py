@@ -64,15 +64,31 @@ def _model(value: Any, model: type[BaseModel], what: str) -> Any:
 _renderers = threading.local()
 
 
+def _styles_stamp(style_path: tuple[Path, ...]) -> tuple[tuple[str, int, int], ...]:
+    """Name, mtime and size of every file under the style folders: changes when a stylesheet is saved."""
+    found = []
+    for folder in style_path:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            info = path.stat()
+            if path.is_file():
+                found.append((str(path), info.st_mtime_ns, info.st_size))
+    return tuple(found)
+
+
 def _renderer(style_path: tuple[Path, ...], roots: tuple[Path, ...]) -> PdfRenderer:
-    """This thread's renderer for these folders (WeasyPrint's font configuration is not shared)."""
+    """This thread's renderer for these folders (WeasyPrint's font configuration is not shared).
+
+    A renderer keeps its stylesheets parsed; it is replaced when a file under the style folders
+    changed, so a long-running caller (a web service, ``handoutgen serve``) renders what is saved."""
     from handoutgen.render.pdf import PdfRenderer
 
-    cache: dict[tuple[tuple[Path, ...], tuple[Path, ...]], PdfRenderer] = _renderers.__dict__.setdefault("by_folders", {})
+    cache: dict[tuple[tuple[Path, ...], tuple[Path, ...]], tuple[Any, PdfRenderer]] = (
+        _renderers.__dict__.setdefault("by_folders", {}))
     key = (style_path, roots)
-    if key not in cache:
-        cache[key] = PdfRenderer(style_path, list(roots))
-    return cache[key]
+    stamp = _styles_stamp(style_path)
+    if key not in cache or cache[key][0] != stamp:
+        cache[key] = (stamp, PdfRenderer(style_path, list(roots)))
+    return cache[key][1]
 
 
 def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[str, Any],
@@ -106,6 +122,21 @@ def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[s
     settings = RenderSettings(base, templates, styles, roots, BrandInfo("in-memory", base, brand_model), paper)
     document = render_handout_html(Localized(model), settings)
     return _renderer(styles, roots).render(document, source=Path(f"<{model.id}.{model.language}>"))
+
+
+def render_file(workspace: Workspace, handout_id: str, language: str, *, brand: str | None = None,
+                paper: PaperSize | None = None, allow_stale: bool = False, draft: bool = False) -> bytes:
+    """One handout file of ``workspace`` as PDF bytes, as ``build`` prints it; nothing is written.
+
+    A stale or incomplete translation is refused as ``build`` refuses it, unless ``allow_stale``
+    or ``draft`` (the same options as ``build``'s)."""
+    from handoutgen.render.html import render_handout_html
+
+    file = workspace.select([handout_id], [language])[0]
+    settings = workspace.render_settings(brand, paper)
+    localized = workspace.load_handout(file, allow_stale, draft)
+    document = render_handout_html(localized, settings)
+    return _renderer(settings.style_path, settings.render_roots).render(document, source=file.path)
 
 
 def build(workspace: Workspace, ids: list[str] | None = None, languages: list[str] | None = None, *,
@@ -240,4 +271,4 @@ def make_packets(workspace: Workspace, roster: str | Path, *, out_dir: str | Pat
 
 
 __all__ = ["BuildResult", "CheckResult", "HandoutgenError", "build", "check", "make_packets",
-           "open_workspace", "render_pdf"]
+           "open_workspace", "render_file", "render_pdf"]

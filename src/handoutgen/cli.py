@@ -317,6 +317,29 @@ def eject(
         out.print(f"wrote {path.relative_to(ws.root)}", markup=False)
 
 
+@app.command(name="import")
+@reports_errors
+def import_handout(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An existing handout: .txt, .md, .html or .docx.")],
+    handout_id: Annotated[Optional[str], typer.Option("--id", help="The handout's id (default: from its title or file name).")] = None,
+    lang: Annotated[str, typer.Option("--lang", "-l", help="Its language.")] = "en",
+    output: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write here, not to handouts/ID/LANG.yaml.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Draft a handout YAML from an existing handout: only its sentences; what was dropped or not placed is in review_notes."""
+    from handoutgen.importer import import_document, write_draft
+
+    root = open_workspace(workspace).root if output is None else None
+    draft = import_document(file, handout_id, lang)
+    target = root / draft.path if root is not None else output
+    assert target is not None  # one of the two is given
+    write_draft(draft.text, target, force)
+    out.print(f"wrote {Location(target).place(root)}", markup=False)
+    err.print(f"Draft: read its {len(draft.data['review_notes'])} review notes, then "
+              f"`handoutgen check {draft.data['id']}`.", markup=False)
+
+
 @app.command(name="report")
 @reports_errors
 def report_readability(
@@ -357,6 +380,28 @@ def report_readability(
         for finding in result.findings:
             out.print(f"  {finding.render(ws.root)}", markup=False)
         out.print("")
+
+
+@app.command()
+@reports_errors
+def serve(
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. The default, 127.0.0.1, is this machine only; any other exposes the workspace to the network.")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the preview in the system's web browser.")] = False,
+    brand: Annotated[Optional[str], typer.Option(help="Brand folder under styles/brands/.")] = None,
+    paper: Annotated[Optional[Paper], typer.Option(help="Paper size (default from handoutgen.yaml, else letter).")] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Preview the workspace in the browser, refreshed on every save (read-only; Ctrl-C stops it)."""
+    from handoutgen.serve.server import config, exposure_warning
+    from handoutgen.serve.server import serve as run_server
+
+    ws = open_workspace(workspace)
+    ws.load_brand(brand)
+    if warning := exposure_warning(host):
+        err.print(f"Warning: {warning}.", markup=False)
+    run_server(config(ws.root, host, port, brand, paper.value if paper else None), open_browser,
+               say=lambda line: err.print(line, markup=False))
 
 
 @app.command(name="list")

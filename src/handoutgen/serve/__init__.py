@@ -1,0 +1,1 @@
+"""``handoutgen serve``: a local, read-only preview of a workspace in the browser (see app.py)."""

@@ -1,0 +1,254 @@
+"""The ``handoutgen serve`` web app: a read-only, local preview of a workspace.
+
+Pages: the index (handouts × languages with their status), a handout as its pages print,
+a translation side by side with its source, and a roster dry run. Everything is read
+through the library API (handoutgen.api) from the files as they are saved; nothing is
+ever written into the workspace, and rendered pages are kept in memory only.
+
+Renders run one at a time in one worker thread: it keeps WeasyPrint's fonts and parsed
+styles warm, and pypdfium2 (which rasterises the pages) is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from handoutgen import api
+from handoutgen.errors import HandoutgenError
+from handoutgen.model import PaperSize
+from handoutgen.prepared import HandoutFile
+from handoutgen.render.html import text_direction
+from handoutgen.serve import views
+from handoutgen.serve.live import KEEP_ALIVE_SECONDS, Broadcaster, stamp
+from handoutgen.workspace import Workspace
+
+HERE = Path(__file__).parent
+# Host names a browser on this machine uses; any other Host header is refused, so a web page
+# elsewhere cannot reach the workspace through DNS rebinding.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# No asset from anywhere but this server; no framing; no referrer carrying a handout path away.
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+                                 b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+PREVIEWS_KEPT = 12
+
+log = logging.getLogger("handoutgen.serve")
+T = TypeVar("T")
+
+
+class Guard:
+    """Security headers on every response; an unexpected error becomes a plain 500 page, logged by
+    its type only (a traceback or message may quote a roster's patient data)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as error:  # noqa: BLE001 - the one place an unexpected error is answered
+            log.error("internal error (%s) answering a request; this is a bug", type(error).__name__)
+            if not started:
+                await Response("Internal error: this is a bug in handoutgen serve.", 500,
+                               media_type="text/plain")(scope, receive, send_with_headers)
+
+
+class Site:
+    """The served workspace: its folder, the render options, the render thread and its caches."""
+
+    def __init__(self, root: Path, brand: str | None, paper: PaperSize | None):
+        self.root = root
+        self.brand = brand
+        self.paper = paper
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoutgen-serve-render")
+        self.previews: OrderedDict[tuple[str, str, str], views.Preview] = OrderedDict()
+        self.live = Broadcaster(root)
+
+    def workspace(self) -> Workspace:
+        """The workspace as it is now (settings are read again: they may have been saved since)."""
+        return api.open_workspace(self.root)
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.worker, function, *args)
+
+    def _preview(self, workspace: Workspace, file: HandoutFile, version: str) -> views.Preview:
+        key = (file.id, file.language, version)
+        if key not in self.previews:
+            self.previews[key] = views.render_preview(workspace, file, self.brand, self.paper)
+            while len(self.previews) > PREVIEWS_KEPT:
+                self.previews.popitem(last=False)
+        self.previews.move_to_end(key)
+        return self.previews[key]
+
+    async def preview(self, workspace: Workspace, file: HandoutFile, version: str) -> views.Preview:
+        return await self.run(self._preview, workspace, file, version)
+
+
+def _translation(workspace: Workspace, file: HandoutFile) -> bool:
+    try:
+        return workspace.is_translation(file)
+    except HandoutgenError:  # a file that does not load: the translation page shows why
+        return True
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: PaperSize | None = None,
+               watch: bool = True, allowed_hosts: tuple[str, ...] | None = LOOPBACK_NAMES) -> Starlette:
+    """The web app over the workspace at ``workspace_root``.
+
+    ``watch``: refresh open pages when a file is saved (off for tests that need no watcher);
+    ``allowed_hosts``: Host headers accepted (None: any, for ``--host``).
+    """
+    site = Site(api.open_workspace(workspace_root).root, brand, paper)
+    templates = Jinja2Templates(env=_environment())
+
+    def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
+             live: bool = True) -> Response:
+        context = {"stamp": stamp(site.root) if live else "", "workspace": site.root.name, **context}
+        return templates.TemplateResponse(request, name, context, status_code=status_code,
+                                          headers={"cache-control": "no-store"})
+
+    def known_file(request: Request) -> tuple[Workspace, HandoutFile]:
+        workspace = site.workspace()
+        file = views.find_file(workspace, request.path_params["handout_id"], request.path_params["language"])
+        if file is None:
+            raise HTTPException(404)
+        return workspace, file
+
+    async def index(request: Request) -> Response:
+        text = request.query_params.get("q", "")
+        show = request.query_params.get("show", "all")
+        show = show if show in views.FILTERS else "all"
+        rows, total, problems = await site.run(views.index_rows, site.workspace(), text, show)
+        return page(request, "index.html.j2", {"rows": rows, "total": total, "problems": problems,
+                                               "text": text, "show": show, "filters": views.FILTERS})
+
+    async def handout(request: Request) -> Response:
+        workspace, file = known_file(request)
+        version = stamp(site.root)
+        preview = await site.preview(workspace, file, version)
+        info = await site.run(views.handout_info, workspace, file)
+        return page(request, "handout.html.j2", {
+            "file": file, "info": info, "preview": preview, "version": version,
+            "direction": text_direction(file.language),
+            "path": file.path.relative_to(site.root).as_posix(),
+        })
+
+    async def page_image(request: Request) -> Response:
+        workspace, file = known_file(request)
+        preview = await site.preview(workspace, file, stamp(site.root))
+        number = request.path_params["number"]
+        if not 1 <= number <= len(preview.pages):
+            raise HTTPException(404)
+        return Response(preview.pages[number - 1], media_type="image/png", headers={"cache-control": "no-cache"})
+
+    async def download(request: Request) -> Response:
+        workspace, file = known_file(request)
+        draft = request.query_params.get("draft") == "1"
+        try:
+            pdf = await site.run(lambda: api.render_file(workspace, file.id, file.language, brand=site.brand,
+                                                         paper=site.paper, draft=draft))
+        except HandoutgenError as error:
+            return page(request, "refused.html.j2", {"file": file, "errors": views.error_lines(error, site.root)},
+                        status_code=409, live=False)
+        name = f"{file.id}.{file.language}{'.draft' if draft else ''}.pdf"
+        return Response(pdf, media_type="application/pdf",
+                        headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"})
+
+    async def translation(request: Request) -> Response:
+        workspace = site.workspace()
+        handout_id, language = request.path_params["handout_id"], request.path_params["language"]
+        file = views.find_file(workspace, handout_id, language)
+        wanted = any(f.id == handout_id for f in workspace.handout_files()) and language in workspace.translation_languages()
+        if file is None and not wanted or file is not None and not _translation(workspace, file):
+            raise HTTPException(404)
+        try:
+            view, errors = await site.run(views.translation_view, workspace, handout_id, language), []
+        except HandoutgenError as error:
+            view, errors = None, views.error_lines(error, site.root)
+        return page(request, "translation.html.j2", {"handout_id": handout_id, "language": language, "file": file,
+                                                     "view": view, "errors": errors,
+                                                     "direction": text_direction(language)})
+
+    async def events(request: Request) -> Response:
+        async def stream() -> AsyncIterator[str]:
+            with site.live.listen() as news:
+                yield f"retry: 1000\nevent: stamp\ndata: {stamp(site.root)}\n\n"
+                while True:
+                    try:
+                        yield f"event: stamp\ndata: {await asyncio.wait_for(news.get(), KEEP_ALIVE_SECONDS)}\n\n"
+                    except TimeoutError:
+                        yield ": still here\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"cache-control": "no-store"})
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        code = exc.status_code if isinstance(exc, HTTPException) else 500
+        return page(request, "missing.html.j2", {"code": code}, status_code=code, live=False)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(site.live.watch(stop)) if watch else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if watcher is not None:
+                await asyncio.gather(watcher, return_exceptions=True)
+            site.worker.shutdown(wait=False, cancel_futures=True)
+
+    routes = [
+        Route("/", index),
+        Route("/handout/{handout_id}/{language}", handout),
+        Route("/handout/{handout_id}/{language}/page-{number:int}.png", page_image),
+        Route("/handout/{handout_id}/{language}/pdf", download),
+        Route("/translation/{handout_id}/{language}", translation),
+        Route("/events", events),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [Middleware(Guard)]
+    if allowed_hosts is not None:
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={HTTPException: not_found})
+    app.state.site = site
+    return app
