@@ -226,10 +226,15 @@ def load_yaml(path: Path, max_bytes: int = MAX_YAML_BYTES, max_nodes: int | None
 
     ``max_nodes`` defaults to ``YAML_NODES_PER_KIB`` for every KiB of ``max_bytes``.
     """
-    text = read_text(path, max_bytes)
+    return parse_yaml(read_text(path, max_bytes), path, max_nodes or YAML_NODES_PER_KIB * max(1, max_bytes // 1024),
+                      read_dates)
+
+
+def parse_yaml(text: str, path: Path, max_nodes: int, read_dates: bool = True) -> Loaded:
+    """``load_yaml`` for text already read (e.g. a document's front matter); errors name ``path``."""
     loader = _Loader(text)
     try:
-        data, lines = _build(loader, max_nodes or YAML_NODES_PER_KIB * max(1, max_bytes // 1024), read_dates)
+        data, lines = _build(loader, max_nodes, read_dates)
     except _Refused as refused:
         field_name = dotted(refused.data_path) if refused.data_path else None
         raise SourceError(refused.message, Location(path, refused.line, field_name)) from None

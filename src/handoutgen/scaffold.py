@@ -140,13 +140,18 @@ def init_workspace(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
-def new_handout(workspace_root: Path, handout_id: str, language: str = "en") -> Path:
-    """A skeleton ``handouts/<id>/<language>.yaml`` with every section and what goes where."""
+def handout_path(workspace_root: Path, handout_id: str, language: str) -> Path:
+    """Where a new handout goes, ``handouts/<id>/<language>.yaml``, once id and language are valid."""
     if not re.match(SLUG_PATTERN, handout_id):
         raise UsageError(f"'{handout_id}' is not a handout id: use lower-case letters, digits and hyphens")
     if not re.match(LANGUAGE_PATTERN, language):
         raise UsageError(f"'{language}' is not a language tag such as en, es or zh-Hans")
-    path = workspace_root / "handouts" / handout_id / f"{language}.yaml"
+    return workspace_root / "handouts" / handout_id / f"{language}.yaml"
+
+
+def new_handout(workspace_root: Path, handout_id: str, language: str = "en") -> Path:
+    """A skeleton ``handouts/<id>/<language>.yaml`` with every section and what goes where."""
+    path = handout_path(workspace_root, handout_id, language)
     _write_new(path, NEW_HANDOUT.format(id=handout_id, language=language, today=clock.today()).encode())
     return path
 

@@ -114,3 +114,13 @@ def empty_sections(subject: Subject, context: CheckContext) -> list[Finding]:
 def has_junk(subject: Subject, context: CheckContext) -> bool:
     """Whether any junk rule found something (PEMAT's "no distracting content")."""
     return any(context.once(found, subject) for found in (placeholders, mojibake, repeated_sentences, empty_sections))
+
+
+def placeholder_kind(text: str) -> str | None:
+    """What placeholder ``text`` holds ("placeholder text (lorem ipsum)", …), or None (for ``import``)."""
+    return next((what for pattern, what in _PLACEHOLDERS if pattern.search(text)), None)
+
+
+def near_duplicate(a: list[str], b: list[str]) -> bool:
+    """Whether two sentences' lower-cased words are at least ``NEAR_DUPLICATE`` alike (for ``import``)."""
+    return _near_duplicate(a, b, set(a), set(b))

@@ -1,0 +1,333 @@
+"""A clinic brings the handouts it already has: `handoutgen import` turns a text, Markdown, HTML or
+Word file into a draft handout YAML that `check` accepts, made only of the source's own sentences.
+
+The seed texts in tests/data/seeds/ are copies of ../shared/seeds/ (the sample handouts' sources):
+one is a web page's front matter with an escaped, mojibake-damaged answer; the other is plain
+lines with one heading, lorem ipsum and a repeated sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+import ftfy
+import pytest
+import yaml
+
+from conftest import REPO, pdf_text
+from handoutgen.checks.readability import sentences
+
+SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
+RETROGRADE = SEEDS / "000_c62a44e452e2a4cc.txt"  # front matter; the text is its `answer`
+NEPHROSTOMY = SEEDS / "003_767184e945e559e0.txt"  # plain lines under one heading
+CONTENT_KEYS = ("summary", "overview", "reasons", "preparation", "what_to_expect", "benefits", "risks",
+                "aftercare", "when_to_call", "questions", "words_to_know")
+
+
+def normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def strings(value: object) -> list[str]:
+    """Every string inside a loaded YAML value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def seed_text(seed: Path) -> str:
+    """The seed's text as a reader sees it: the answer of a front-matter page, escapes as line breaks,
+    damaged characters repaired. Worked out here independently of the importer."""
+    text = seed.read_text(encoding="utf-8")
+    if text.startswith("---\n"):
+        text = yaml.safe_load(text.split("\n---\n")[0][4:])["answer"].replace("\\n", "\n")
+    return ftfy.fix_text(text, uncurl_quotes=False)
+
+
+def seed_sentences(seed: Path) -> list[str]:
+    lines = (re.sub(r"^\d+\.\s+", "", line.strip()) for line in seed_text(seed).splitlines())
+    return [normal(s) for line in lines if line for s in sentences(line)]
+
+
+def imported(cli, workspace: Path, source: Path, handout_id: str, *options: str) -> tuple[Path, dict]:
+    result = cli("import", source, "--id", handout_id, "-w", workspace, *options)
+    assert result.exit_code == 0, result.stderr
+    path = workspace / "handouts" / handout_id / "en.yaml"
+    assert result.stdout.strip() == f"wrote handouts/{handout_id}/en.yaml"
+    return path, yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_the_seed_fixtures_are_the_shared_seeds():
+    shared = REPO.parent / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("../shared/seeds is not beside this checkout")
+    for seed in (RETROGRADE, NEPHROSTOMY):
+        assert seed.read_bytes() == (shared / seed.name).read_bytes()
+
+
+def test_the_retrograde_seed_becomes_a_draft_that_check_accepts_as_it_is(cli, workspace):
+    path, draft = imported(cli, workspace, RETROGRADE, "imported-retrograde")
+
+    # The page's own title and publisher; a draft, unreviewed, dated by the clock.
+    assert draft["title"] == "What is retrograde pyelography and when is it used?"
+    assert draft["reviewed_by"] == "" and draft["version"] == "0.1"
+    assert str(draft["last_reviewed"]) == "2026-11-22"
+    assert draft["sources"] == [{
+        "title": RETROGRADE.name, "publisher": "QuickTakes",
+        "url": "/learn/medicine/questions/what-is-retrograde-pyelography-and-when-is-it-used",
+        "date": draft["sources"][0]["date"], "note": "Imported by handoutgen import; not yet reviewed"}]
+    assert str(draft["sources"][0]["date"]) == "2024-12-18"
+
+    # "cystoscopyâ€”a" is repaired and the repair is listed; the escaped line breaks split the text.
+    content = " ".join(strings({key: draft.get(key) for key in CONTENT_KEYS}))
+    assert "â€" not in content and "cystoscopy—a procedure" in content
+    assert any("'cystoscopyâ€”a' → 'cystoscopy—a'" in note for note in draft["review_notes"])
+    assert "\\n" not in content
+
+    # The lead-in "The primary indications ... include:" puts the numbered list under reasons.
+    assert [reason.split(":")[0] for reason in draft["reasons"]] == [
+        "**Obstruction**", "**Nephrolithiasis**", "**Hematuria**", "**Urinary Tract Injury**",
+        "**Catheter or Stent Placement**"]
+    assert draft["summary"].startswith("Retrograde pyelography is a radiological procedure")
+
+    # No edit needed: check finds no error (warnings: plain language, no reviewer yet).
+    checked = cli("check", "imported-retrograde", "-w", workspace)
+    assert checked.exit_code == 0, checked.stderr
+    assert "imported-retrograde/en.yaml" in checked.stderr and ": error:" not in checked.stderr
+    # The file says what it is before anything else, and keeps Unicode as it is.
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# DRAFT imported by `handoutgen import` from 000_c62a44e452e2a4cc.txt on 2026-11-22.")
+    assert "cystoscopy—a" in text and "\\u2014" not in text
+
+
+def test_the_nephrostomy_seed_loses_its_filler_and_repeat_and_says_so(cli, workspace):
+    path, draft = imported(cli, workspace, NEPHROSTOMY, "imported-nephrostomy")
+    content = [normal(s) for s in strings({key: draft.get(key) for key in CONTENT_KEYS})]
+    joined = " ".join(content)
+
+    assert "Lorem" not in joined
+    assert ('Dropped filler, placeholder text (lorem ipsum): "Lorem Ipsum is simply dummy text of the printing '
+            'and typesetting industry." (3 times)') in draft["review_notes"]
+    positioning = "To provide flank access, the patient is placed prone with support rolls."
+    assert joined.count(positioning) == 1
+    assert f'Dropped repeated sentence: "{positioning}"' in draft["review_notes"]
+    # "After the surgery, ..." opens its paragraph: that is what happens right after.
+    assert draft["what_to_expect"]["after"] == [
+        "After the surgery, the area is checked for infection or bleeding. Hematuria and pain are normal, "
+        "however they usually go away fast."]
+    # One heading only, which names no section: the text under it is the overview, and the note says so.
+    assert any(note.startswith("Heading 'Patient Positioning' names no section") for note in draft["review_notes"])
+    # No title in the source: the file name stands in, and the note asks for a real one.
+    assert draft["title"] == "003 767184e945e559e0"
+    assert any("The source has no title" in note for note in draft["review_notes"])
+
+    # The one light edit: a title (the text has none). check then finds no error.
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title: 003 767184e945e559e0", "title: Nephrostomy Tube and Ureteral Stent"),
+                    encoding="utf-8")
+    checked = cli("check", "imported-nephrostomy", "-w", workspace)
+    assert checked.exit_code == 0, checked.stderr
+    assert ": error:" not in checked.stderr
+
+
+@pytest.mark.parametrize("seed", [RETROGRADE, NEPHROSTOMY], ids=["retrograde", "nephrostomy"])
+def test_every_seed_sentence_is_in_the_draft_and_the_draft_adds_none(cli, workspace, seed):
+    _, draft = imported(cli, workspace, seed, "imported")
+    source = normal(seed_text(seed))
+
+    # Never invents: each sentence of a printed field is a piece of the (repaired) source.
+    printed = {key: draft.get(key) for key in CONTENT_KEYS}
+    printed_sentences = [normal(s) for text in strings(printed) for s in sentences(text)]
+    assert printed_sentences
+    for sentence in printed_sentences:
+        assert sentence in source, sentence
+    if seed is RETROGRADE:
+        assert f"title: >-\n    {draft['title']}\n" in seed.read_text(encoding="utf-8")  # the page's front matter
+
+    # Loses nothing: each source sentence is printed, or named in review_notes.
+    everything = normal(" ".join(strings(printed) + draft["review_notes"]))
+    missing = [sentence for sentence in seed_sentences(seed) if sentence not in everything]
+    assert missing == []
+
+
+MARKDOWN = """\
+# Bladder Scan
+
+A bladder scan measures the urine left in your bladder.
+
+## Why is it done?
+
+- To see if your bladder empties fully.
+
+## How to prepare
+
+1. Drink water an hour before.
+
+## What happens during the test
+
+1. You lie on your back.
+2. A probe moves over your belly.
+
+## Risks
+
+- There are no known risks in the source text.
+
+## Caring for yourself at home
+
+- Go back to your usual activities.
+
+## Billing
+
+Ask the front desk about billing.
+
+## Words to know
+
+- Probe: a small handheld device.
+
+Call your doctor if you cannot pass urine.
+"""
+
+EXPECTED_SECTIONS = {
+    "summary": "A bladder scan measures the urine left in your bladder.",
+    "reasons": ["To see if your bladder empties fully."],
+    "preparation": ["Drink water an hour before."],
+    "what_to_expect": {"during": ["You lie on your back.", "A probe moves over your belly."]},
+    "risks": ["There are no known risks in the source text."],
+    "aftercare": {"instructions": ["Go back to your usual activities."]},
+    "words_to_know": [{"term": "Probe", "meaning": "a small handheld device."}],
+}
+
+
+def write_html(path: Path) -> None:
+    path.write_text("""<!doctype html><html><head><title>Riverside | Bladder Scan</title>
+<style>p { color: red }</style><script>var filler = "Lorem ipsum";</script></head><body>
+<h1>Bladder Scan</h1><p>A bladder scan measures the urine left in your bladder.</p>
+<h2>Why is it done?</h2><ul><li>To see if your bladder empties fully.</li></ul>
+<h2>How to prepare</h2><ol><li>Drink water an hour before.</ol>
+<h2>What happens during the test</h2><ol><li>You lie on your back.<li>A probe moves over your belly.</ol>
+<h2>Risks</h2><ul><li>There are no known risks in the source text.</li></ul>
+<h2>Caring for yourself at home</h2><ul><li>Go back to your usual activities.</li></ul>
+<h2>Billing</h2><p>Ask the front desk about billing.</p>
+<h2>Words to know</h2><ul><li><b>Probe</b>: a small handheld device.</li></ul>
+<p>Call your doctor if you cannot pass urine.</p>
+</body></html>""", encoding="utf-8")
+
+
+def write_docx(path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Bladder Scan", level=0)  # Word's "Title" style
+    document.add_paragraph("A bladder scan measures the urine left in your bladder.")
+    document.add_heading("Why is it done?", level=1)
+    document.add_paragraph("To see if your bladder empties fully.", style="List Bullet")
+    document.add_heading("How to prepare", level=1)
+    document.add_paragraph("Drink water an hour before.", style="List Number")
+    document.add_heading("What happens during the test", level=1)
+    document.add_paragraph("You lie on your back.", style="List Number")
+    document.add_paragraph("A probe moves over your belly.", style="List Number")
+    document.add_heading("Risks", level=1)
+    document.add_paragraph("There are no known risks in the source text.", style="List Bullet")
+    document.add_heading("Caring for yourself at home", level=1)
+    document.add_paragraph("Go back to your usual activities.", style="List Bullet")
+    document.add_heading("Billing", level=1)
+    document.add_paragraph("Ask the front desk about billing.")
+    document.add_heading("Words to know", level=1)
+    document.add_paragraph("Probe: a small handheld device.", style="List Bullet")
+    document.add_paragraph("Call your doctor if you cannot pass urine.")
+    document.save(str(path))
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html", ".docx"])
+def test_headings_of_markdown_html_and_word_files_become_sections(cli, workspace, tmp_path, suffix):
+    source = tmp_path / f"bladder-scan{suffix}"
+    if suffix == ".md":
+        source.write_text(MARKDOWN, encoding="utf-8")
+    elif suffix == ".html":
+        write_html(source)
+    else:
+        write_docx(source)
+    result = cli("import", source, "-w", workspace)  # the id comes from the title
+    assert result.exit_code == 0, result.stderr
+    draft = yaml.safe_load((workspace / "handouts/bladder-scan/en.yaml").read_text(encoding="utf-8"))
+
+    assert draft["title"] == "Bladder Scan"
+    for key, value in EXPECTED_SECTIONS.items():
+        assert draft[key] == value, key
+    # The one sentence before the first heading is the summary, and stays the overview too (it may not be empty).
+    assert draft["overview"] == [EXPECTED_SECTIONS["summary"]]
+    # A heading the importer does not know leaves its text for the reviewer, word for word.
+    assert "Not placed (under heading 'Billing'): Ask the front desk about billing." in draft["review_notes"]
+    # Under "Words to know" a line that is no "term: meaning" is not a term: the reviewer gets it.
+    # (A heading wins over an opening phrase such as "Call your doctor if".)
+    assert any(note.endswith("Call your doctor if you cannot pass urine.") for note in draft["review_notes"])
+    assert "Lorem" not in " ".join(strings(draft))  # a <script> is not text
+
+
+def test_call_your_doctor_if_opens_the_warning_signs(cli, workspace, tmp_path):
+    source = tmp_path / "scan.txt"
+    source.write_text("A scan takes pictures of your bladder. It takes a few minutes.\n\n"
+                      "Call your doctor if you have a fever after the scan.\n\n"
+                      "Before the test, empty your bladder as the nurse asks.\n", encoding="utf-8")
+    _, draft = imported(cli, workspace, source, "scan")
+    assert draft["summary"] == "A scan takes pictures of your bladder."
+    assert draft["overview"] == ["It takes a few minutes."]
+    assert draft["when_to_call"] == {"warning_signs": ["Call your doctor if you have a fever after the scan."]}
+    assert draft["what_to_expect"] == {"before": ["Before the test, empty your bladder as the nurse asks."]}
+    assert cli("check", "scan", "-w", workspace).exit_code == 0
+
+
+def test_the_draft_is_written_once_privately_and_only_replaced_with_force(cli, workspace, tmp_path):
+    path, _ = imported(cli, workspace, NEPHROSTOMY, "imported")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # a source file the team edits, as `new` writes
+    path.write_text("edited by hand\n", encoding="utf-8")
+    again = cli("import", NEPHROSTOMY, "--id", "imported", "-w", workspace)
+    assert again.exit_code == 2 and "already exists; nothing was overwritten (use --force" in again.stderr
+    assert path.read_text(encoding="utf-8") == "edited by hand\n"
+    assert cli("import", NEPHROSTOMY, "--id", "imported", "-w", workspace, "--force").exit_code == 0
+    assert "Patient Positioning" in path.read_text(encoding="utf-8")
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".handoutgen-tmp-")]
+
+    elsewhere = tmp_path / "drafts" / "nephrostomy.yaml"
+    written = cli("import", NEPHROSTOMY, "--out", elsewhere, "--lang", "en")
+    assert written.exit_code == 0, written.stderr
+    assert yaml.safe_load(elsewhere.read_text(encoding="utf-8"))["id"] == "003-767184e945e559e0"
+
+
+def test_bad_inputs_get_one_clear_line_naming_the_file(cli, workspace, tmp_path):
+    def fails(source: Path, code: int, message: str, *options: str) -> None:
+        result = cli("import", source, "-w", workspace, *options)
+        assert result.exit_code == code, (result.exit_code, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert source.name in result.stderr or "--id" in options
+
+    fails(tmp_path / "missing.txt", 1, "missing.txt: cannot read: No such file or directory")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.7")
+    fails(tmp_path / "scan.pdf", 2, "scan.pdf: cannot import '.pdf' files; use .txt, .md, .html or .docx")
+    (tmp_path / "blank.md").write_text("\n  \n", encoding="utf-8")
+    fails(tmp_path / "blank.md", 1, "blank.md: the document has no text to import")
+    (tmp_path / "filler.txt").write_text("Lorem ipsum dolor sit amet, consectetur.\n", encoding="utf-8")
+    fails(tmp_path / "filler.txt", 1, "filler.txt: nothing to import: every sentence is filler or a repeat")
+    (tmp_path / "renamed.docx").write_text("This was a text file, renamed.", encoding="utf-8")
+    fails(tmp_path / "renamed.docx", 1, "renamed.docx: not a Word .docx file (it is not a zip archive)")
+    (tmp_path / "legacy.txt").write_bytes("Caf\u00e9 hours".encode("cp1252"))
+    fails(tmp_path / "legacy.txt", 1, "legacy.txt: not UTF-8 text")
+    fails(RETROGRADE, 2, "'Retro Scan' is not a handout id", "--id", "Retro Scan")
+    assert not (workspace / "handouts" / "missing").exists()
+
+
+@pytest.mark.slow
+def test_an_imported_draft_builds_into_a_pdf(cli, workspace):
+    imported(cli, workspace, RETROGRADE, "imported-retrograde")
+    built = cli("build", "imported-retrograde", "-w", workspace, "--out", workspace / "out", "-j", "1")
+    assert built.exit_code == 0, built.stderr
+    text = pdf_text(workspace / "out/imported-retrograde.en.pdf")
+    assert "What is retrograde pyelography and when is it used?" in text
+    assert "cystoscopy—a procedure where a scope is placed through the urethra" in text
+    assert "Not yet reviewed by a clinician" in text
