@@ -36,16 +36,19 @@ from handoutgen.render.assemble import assemble_packet, combine
 from handoutgen.builder import render_all
 from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError, Location, RenderError, UsageError
+from handoutgen.markup import plain_text
 from handoutgen.packets.manifest import FAILED, NOT_STARTED, OK, LiveManifest, ManifestRow
 from handoutgen.model import PaperSize, RosterRow
-from handoutgen.parallel import ordered_map
+from handoutgen.parallel import Executor, LocalExecutor
 from handoutgen.render.html import (
     BLANK_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, COVER_STYLESHEETS, COVER_TEMPLATE, EnclosedHandout, render_cover_html,
 )
+from handoutgen.render.cjk import write_cjk_faces
 from handoutgen.render.pdf import PdfRenderer
 from handoutgen.render.settings import RenderSettings
 from handoutgen.packets.roster import Roster
 from handoutgen.prepared import HandoutFile
+from handoutgen.remote import Shipment, start_shipped
 from handoutgen.workspace import Workspace
 from handoutgen.write import (
     FATAL_WRITE_ERRORS, OutputError, ensure_private_dir, output_error, private_temp_dir,
@@ -71,6 +74,7 @@ class PacketOptions:
     resume: bool = False
     combined: Path | None = None
     recycle_after: int = 500  # packets per worker process before it is replaced (flat memory)
+    executor: Executor | None = None  # None: a local pool of ``jobs`` processes
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,14 @@ class PacketTask:
 class PacketDone:
     pages: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class BuiltPacket:
+    """A packet made by a worker that cannot write into the output folder (on another machine)."""
+
+    data: bytes
+    pages: int
 
 
 class OutputLocked(HandoutgenError):
@@ -131,12 +143,12 @@ class PacketWorker:
     """One process's renderer for covers, with the batch's handout PDFs opened once."""
 
     def __init__(self, settings: RenderSettings, duplex: bool, handout_pdfs: dict[HandoutKey, Path],
-                 roster_path: Path):
+                 roster_path: Path, font_faces: Path | None = None):
         self.settings = settings
         self.duplex = duplex
         self.handout_pdfs = handout_pdfs
         self.roster_path = roster_path
-        self.pdf = PdfRenderer(settings.style_path, list(settings.render_roots))
+        self.pdf = PdfRenderer(settings.style_path, list(settings.render_roots), font_faces)
         self._opened: dict[HandoutKey, pikepdf.Pdf] = {}
 
     def _handout(self, key: HandoutKey) -> pikepdf.Pdf:
@@ -144,7 +156,8 @@ class PacketWorker:
             self._opened[key] = pikepdf.open(self.handout_pdfs[key])
         return self._opened[key]
 
-    def make(self, task: PacketTask) -> PacketDone | HandoutgenError:
+    def build(self, task: PacketTask) -> BuiltPacket | HandoutgenError:
+        """The packet's bytes (written by ``make`` here, or by the parent of a remote worker)."""
         where = Location(self.roster_path, None, None, task.number)
         try:
             document = render_cover_html(task.row, list(task.enclosed), self.settings)
@@ -156,27 +169,40 @@ class PacketWorker:
             return RenderError(redact(error.message), where)
         except (OSError, pikepdf.PdfError) as error:  # e.g. the batch's cached handout PDF was removed
             return RenderError(f"a handout PDF of this batch could not be read ({type(error).__name__})", where)
-        try:
-            write_atomic(task.output, data)
-        except OSError as error:
-            if error.errno in FATAL_WRITE_ERRORS:
-                return output_error(error, task.output.parent)
-            return RenderError(f"cannot write the packet: {error.strerror}", where)
-        return PacketDone(pages, sha256_hex(data))
+        return BuiltPacket(data, pages)
+
+    def make(self, task: PacketTask) -> PacketDone | HandoutgenError:
+        built = self.build(task)
+        return built if isinstance(built, HandoutgenError) else write_packet(task, built, self.roster_path)
+
+
+def write_packet(task: PacketTask, built: BuiltPacket, roster_path: Path) -> PacketDone | HandoutgenError:
+    try:
+        write_atomic(task.output, built.data)
+    except OSError as error:
+        if error.errno in FATAL_WRITE_ERRORS:
+            return output_error(error, task.output.parent)
+        return RenderError(f"cannot write the packet: {error.strerror}", Location(roster_path, None, None, task.number))
+    return PacketDone(built.pages, sha256_hex(built.data))
 
 
 _worker: PacketWorker | None = None
 
 
 def _start_worker(settings: RenderSettings, duplex: bool, handout_pdfs: dict[HandoutKey, Path],
-                  roster_path: Path) -> None:
+                  roster_path: Path, font_faces: Path | None = None) -> None:
     global _worker
-    _worker = PacketWorker(settings, duplex, handout_pdfs, roster_path)
+    _worker = PacketWorker(settings, duplex, handout_pdfs, roster_path, font_faces)
 
 
 def _make_in_worker(task: PacketTask) -> PacketDone | HandoutgenError:
     assert _worker is not None
     return _worker.make(task)
+
+
+def _build_in_worker(task: PacketTask) -> BuiltPacket | HandoutgenError:
+    assert _worker is not None
+    return _worker.build(task)
 
 
 def _digest_files(paths: list[Path]) -> str:
@@ -342,6 +368,21 @@ def _plan(workspace: Workspace, roster: Roster, fallback: str | None,
     return planned
 
 
+def dry_run(workspace: Workspace, roster: Roster, fallback: str | None = None) -> list[ManifestRow]:
+    """Every row's outcome as a run would plan it, in roster order, without rendering or writing
+    anything: "ok" for a row that would be made (with its handouts), "failed" with the reason."""
+    outcomes: dict[int, ManifestRow] = {}
+
+    def fail(number: int, patient_id: str, error: HandoutgenError, row: RosterRow | None) -> None:
+        outcomes[number] = _row_failure(number, patient_id, error, row)
+
+    for number, row, keys, warnings in _plan(workspace, roster, fallback, fail):
+        outcomes[number] = ManifestRow(number, row.patient_id, OK, language=row.language,
+                                       handouts=[f"{handout_id} ({language})" for handout_id, language in keys],
+                                       warnings=warnings)
+    return [outcomes[entry.number] for entry in roster.entries]
+
+
 def make_packets(
     workspace: Workspace, roster: Roster, options: PacketOptions,
     on_done: Callable[[ManifestRow], None] | None = None,
@@ -419,7 +460,7 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
             write_atomic(path, outcome.pdf)
             handout_pdfs[handout_key] = path
             handout_digest[handout_key] = sha256_hex(outcome.pdf)
-            titles[handout_key] = workspace.load_handout(file).handout.title
+            titles[handout_key] = plain_text(workspace.load_handout(file).handout.title)  # cover and outline: no markup
 
         # 3. covers + merge, skipping packets that --resume finds finished from the same inputs
         cover_hash = _cover_sources_hash(workspace, settings.brand.folder)
@@ -446,11 +487,20 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
             enclosed = tuple(EnclosedHandout(titles[k], k[1], k[1] != row.language) for k in keys)
             tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output))
 
-        worker_args = (settings, options.duplex, handout_pdfs, roster_path)
-        run = ordered_map(_make_in_worker, tasks, jobs=options.jobs, initializer=_start_worker,
-                          initargs=worker_args, recycle_after=options.recycle_after)
+        # small Chinese faces, cut once per batch, so a zh-Hans cover does not carry all of Noto CJK
+        font_faces = write_cjk_faces(cache, workspace.find_style("fonts/fonts.css"))
+        worker_args = (settings, options.duplex, handout_pdfs, roster_path, font_faces)
+        executor = options.executor or LocalExecutor(options.jobs, options.recycle_after)
+        if executor.remote:  # workers elsewhere: the files they read travel with them, packets come back
+            shipment = Shipment.pack(_start_worker, worker_args, [*settings.template_path, *settings.style_path,
+                                                                  settings.brand.folder, cache], settings.base)
+            run = executor.ordered_map(_build_in_worker, tasks, initializer=start_shipped, initargs=(shipment,))
+        else:
+            run = executor.ordered_map(_make_in_worker, tasks, initializer=_start_worker, initargs=worker_args)
         with contextlib.closing(run) as packets:
             for task, packet in zip(tasks, packets):
+                if isinstance(packet, BuiltPacket):
+                    packet = write_packet(task, packet, roster_path)
                 if isinstance(packet, OutputError):
                     raise packet  # the folder takes no more files: stop, keep the manifest true
                 if isinstance(packet, HandoutgenError):

@@ -31,6 +31,7 @@ from handoutgen.resources import find
 if TYPE_CHECKING:  # imported where used, at render time: `check` never loads WeasyPrint
     from weasyprint import CSS
 
+_FONT_FACES = "<font faces>"  # the key of the renderer's generated face stylesheet
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": b"handoutgen", "uncompressed_pdf": False}
 
 
@@ -118,11 +119,13 @@ atexit.register(lambda: [renderer.__dict__.pop("font_config", None) for renderer
 class PdfRenderer:
     """Keeps one font configuration and every parsed stylesheet for many renders."""
 
-    def __init__(self, style_path: tuple[Path, ...], allowed_roots: list[Path]):
+    def __init__(self, style_path: tuple[Path, ...], allowed_roots: list[Path], font_faces: Path | None = None):
+        """``font_faces``: a generated stylesheet of extra faces (render/cjk.py) every render uses last."""
         from weasyprint.text.fonts import FontConfiguration
 
         self.style_path = style_path  # the workspace's styles/, then the packaged defaults
-        self.fetcher = _make_fetcher_class()(allowed_roots)
+        self.font_faces = font_faces
+        self.fetcher = _make_fetcher_class()(allowed_roots + ([font_faces.parent] if font_faces else []))
         self.font_config = FontConfiguration()
         self._stylesheets: dict[str, CSS] = {}
         self._page_css: dict[str, CSS] = {}
@@ -134,7 +137,7 @@ class PdfRenderer:
         from weasyprint import CSS
 
         if name not in self._stylesheets:
-            path = find(self.style_path, name)
+            path = self.font_faces if name == _FONT_FACES else find(self.style_path, name)
             if not path.is_file():
                 raise RenderError("stylesheet is missing", Location(path))
             with self._guard(path, source_is_css=True):
@@ -174,7 +177,8 @@ class PdfRenderer:
         """Render ``document``; errors name ``source`` (the file it came from)."""
         from weasyprint import HTML
 
-        stylesheets = [self.stylesheet(name) for name in document.stylesheets]
+        names = document.stylesheets + ((_FONT_FACES,) if self.font_faces else ())
+        stylesheets = [self.stylesheet(name) for name in names]
         with self._guard(source):
             stylesheets.append(self._parsed_page_css(document))
             html = HTML(string=document.html, base_url=document.base_url, url_fetcher=self.fetcher)

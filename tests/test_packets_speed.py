@@ -1,0 +1,60 @@
+"""Packets stay light and quick to redo: small Chinese covers, a compact print job, a resume
+that re-renders nothing when every packet is already there. (Speed itself is measured by
+bench/packets.py, never here.)"""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+import pytest
+
+from conftest import pdf_fonts, pdf_pages_text
+from test_packets import RETRO, manifest, write_roster
+
+CHINESE = [
+    ("P101", "王小明", "zh-Hans", RETRO, "2026-12-01T09:30", "ok"),
+    # 喆 is outside the everyday set (GB 2312): it must still print, from the full Noto CJK font.
+    ("P102", "李喆", "zh-Hans", RETRO, "2026-12-01T10:30", "ok"),
+]
+
+
+def cover_only(packet) -> tuple[bytes, str]:
+    """The cover page alone as a PDF of its own (only what that page uses), and its text."""
+    with pikepdf.open(packet) as pdf, pikepdf.new() as cover:
+        cover.pages.append(pdf.pages[0])
+        buffer = io.BytesIO()
+        cover.save(buffer)
+    return buffer.getvalue(), " ".join(pdf_pages_text(packet)[0].split())
+
+
+@pytest.fixture(scope="module")
+def chinese(tmp_path_factory):
+    from conftest import REPO, run_cli
+
+    folder = tmp_path_factory.mktemp("chinese")
+    roster = write_roster(folder / "roster.csv", CHINESE)
+    out = folder / "packets"
+    result = run_cli("packets", roster, "--out", out, "--jobs", "1", "-w", REPO)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_chinese_cover_is_small_and_names_the_patient(chinese, tmp_path):
+    data, text = cover_only(chinese / "P101.pdf")
+    assert len(data) <= 60_000  # it carried ~250 KB of Noto CJK before
+    assert "尊敬的王小明" in text and "您的预约" in text and "2026年12月1日星期二" in text
+    (tmp_path / "cover.pdf").write_bytes(data)
+    fonts = pdf_fonts(tmp_path / "cover.pdf")
+    assert fonts and all(fonts.values())  # every font embedded…
+    assert all("+" in name for name in fonts)  # …as a subset
+    assert any("CJK" in name for name in fonts)
+
+
+def test_a_rare_name_character_still_prints(chinese, tmp_path):
+    data, text = cover_only(chinese / "P102.pdf")
+    assert "尊敬的李喆" in text
+    (tmp_path / "cover.pdf").write_bytes(data)
+    # 喆 comes from the whole Noto Sans CJK SC; everything else from the small faces.
+    assert any(name.endswith("+Noto-Sans-CJK-SC") for name in pdf_fonts(tmp_path / "cover.pdf"))
+    assert manifest(chinese)[1]["status"] == "ok"
