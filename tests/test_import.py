@@ -8,6 +8,7 @@ lines with one heading, lorem ipsum and a repeated sentence.
 
 from __future__ import annotations
 
+import codecs
 import re
 import stat
 from pathlib import Path
@@ -316,10 +317,22 @@ def test_bad_inputs_get_one_clear_line_naming_the_file(cli, workspace, tmp_path)
     fails(tmp_path / "filler.txt", 1, "filler.txt: nothing to import: every sentence is filler or a repeat")
     (tmp_path / "renamed.docx").write_text("This was a text file, renamed.", encoding="utf-8")
     fails(tmp_path / "renamed.docx", 1, "renamed.docx: not a Word .docx file (it is not a zip archive)")
-    (tmp_path / "legacy.txt").write_bytes("Caf\u00e9 hours".encode("cp1252"))
-    fails(tmp_path / "legacy.txt", 1, "legacy.txt: not UTF-8 text")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\xff\x00\xfe")
+    fails(tmp_path / "binary.txt", 1, "binary.txt: not a text file (it holds NUL bytes)")
     fails(RETROGRADE, 2, "'Retro Scan' is not a handout id", "--id", "Retro Scan")
     assert not (workspace / "handouts" / "missing").exists()
+
+
+def test_text_saved_by_older_windows_editors_is_read_and_the_reviewer_told(cli, workspace, tmp_path):
+    source = tmp_path / "legacy.txt"
+    source.write_bytes("Your care team\u2019s caf\u00e9 is open before the test.\r\n".encode("cp1252"))
+    _, draft = imported(cli, workspace, source, "legacy")
+    assert draft["summary"] == "Your care team\u2019s caf\u00e9 is open before the test."
+    assert "The file is not UTF-8; it was read as Windows-1252. Check accented letters and symbols." in draft["review_notes"]
+    with_bom = tmp_path / "bom.md"
+    with_bom.write_bytes(codecs.BOM_UTF8 + b"# Scan\n\nA scan takes pictures.\n")
+    _, draft = imported(cli, workspace, with_bom, "bom")
+    assert draft["title"] == "Scan" and draft["summary"] == "A scan takes pictures."
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ from handoutgen.packets.manifest import ManifestRow
 from handoutgen.model import Brand, Handout, PaperSize
 from handoutgen.resources import defaults
 from handoutgen.prepared import BrandInfo, Localized
-from handoutgen.render.settings import RenderSettings
+from handoutgen.render.settings import Edition, RenderSettings
 from handoutgen.workspace import Workspace
 
 if TYPE_CHECKING:  # for annotations only; PdfRenderer is imported where a render needs it
@@ -93,12 +93,13 @@ def _renderer(style_path: tuple[Path, ...], roots: tuple[Path, ...]) -> PdfRende
 
 def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[str, Any],
                language: str | None = None, paper: PaperSize = "letter",
-               workspace: Workspace | None = None) -> bytes:
+               workspace: Workspace | None = None, large_print: bool = False) -> bytes:
     """One handout, held in memory, as tagged PDF bytes.
 
     ``handout`` and ``brand`` are models or plain mappings (as the YAML files hold them).
     Without ``workspace`` the packaged templates, styles and fonts are used; with one, its
     own override them. A brand from memory has no logo file (leave ``logo`` empty).
+    ``large_print`` gives the large-print edition.
     """
     from handoutgen.render.html import render_handout_html
 
@@ -119,7 +120,8 @@ def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[s
         found = defaults()
         base, templates, styles, roots = (found.templates.parent, (found.templates,), (found.styles,),
                                           (found.templates, found.styles))
-    settings = RenderSettings(base, templates, styles, roots, BrandInfo("in-memory", base, brand_model), paper)
+    settings = RenderSettings(base, templates, styles, roots, BrandInfo("in-memory", base, brand_model), paper,
+                              Edition(large_print))
     document = render_handout_html(Localized(model), settings)
     return _renderer(styles, roots).render(document, source=Path(f"<{model.id}.{model.language}>"))
 
@@ -141,14 +143,21 @@ def render_file(workspace: Workspace, handout_id: str, language: str, *, brand: 
 
 def build(workspace: Workspace, ids: list[str] | None = None, languages: list[str] | None = None, *,
           out_dir: str | Path = "out", brand: str | None = None, paper: PaperSize | None = None,
-          jobs: int = 1, allow_stale: bool = False, draft: bool = False) -> list[BuildResult]:
-    """Build the chosen handouts (all by default) into ``out_dir``; one result per file."""
-    from handoutgen.builder import build as run_build
+          jobs: int = 1, allow_stale: bool = False, draft: bool = False,
+          large_print: bool = False, bilingual: str | None = None) -> list[BuildResult]:
+    """Build the chosen handouts (all by default) into ``out_dir``; one result per file.
 
-    files = workspace.select(ids, languages)
+    ``large_print`` builds the large-print edition; ``bilingual="en"`` the bilingual edition
+    with English after each section (of every chosen handout not itself in English).
+    """
+    from handoutgen.builder import build as run_build
+    from handoutgen.builder import edition_files
+
+    edition = Edition(large_print, bilingual)
+    files = edition_files(workspace, workspace.select(ids, languages), edition)
     workspace.load_brand(brand)
     return run_build(workspace, files, Path(out_dir), brand=brand, paper=paper, jobs=jobs,
-                     allow_stale=allow_stale, draft=draft)
+                     allow_stale=allow_stale, draft=draft, edition=edition)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -21,13 +22,13 @@ from typing import Any
 
 from handoutgen import __version__
 from handoutgen.i18n.catalogs import catalog_for, catalog_path
-from handoutgen.errors import HandoutgenError
-from handoutgen.model import PaperSize
-from handoutgen.render.html import render_handout_html
+from handoutgen.errors import HandoutgenError, Location, SourceError, UsageError
+from handoutgen.model import LANGUAGE_PATTERN, PaperSize
+from handoutgen.render.html import render_handout_html, text_direction
 from handoutgen.parallel import ordered_map
 from handoutgen.render.pdf import PdfRenderer
-from handoutgen.render.settings import RenderSettings
-from handoutgen.prepared import HandoutFile
+from handoutgen.render.settings import STANDARD, Edition, RenderSettings
+from handoutgen.prepared import HandoutFile, Localized
 from handoutgen.workspace import CONFIG_FILE, Workspace
 from handoutgen.write import write_atomic
 
@@ -47,8 +48,9 @@ class Rendered:
     warning: str = ""
 
 
-def output_name(file: HandoutFile) -> str:
-    return f"{file.id}.{file.language}.pdf"
+def output_name(file: HandoutFile, edition: Edition = STANDARD) -> str:
+    """``<id>.<language>.pdf``; another edition adds its suffix: ``<id>.<language>.large-print.pdf``."""
+    return f"{file.id}.{file.language}{edition.suffix}.pdf"
 
 
 class HandoutRenderer:
@@ -66,16 +68,54 @@ class HandoutRenderer:
     def render(self, file: HandoutFile) -> Rendered:
         localized = self.workspace.load_handout(file, self.allow_stale, self.draft, self.offer)
         document = render_handout_html(localized, self.settings)
-        pdf = self.pdf.render(document, source=file.path)
-        warning = ""
-        status = localized.status  # untranslated and stale segments come with a translation's status
-        if status is not None and localized.draft and localized.untranslated:
-            warning = (f"translation is {status.state} ({status.problems()}); "
-                       "built as a DRAFT, not for patients")
-        elif status is not None and localized.stale:
-            warning = (f"translation is {status.state} ({status.problems()}); "
-                       "built with a notice on the first page")
+        second = self.settings.edition.second_language
+        if second is None:
+            return Rendered(self.pdf.render(document, source=file.path), _warning(localized))
+        # Bilingual: both languages rendered with the same template, then interleaved by section.
+        from handoutgen.render.bilingual import interleave, tag_parts
+
+        other_file = second_file(self.workspace, file, second)
+        other = self.workspace.load_handout(other_file, self.allow_stale, self.draft, self.offer)
+        combined = interleave(document, render_handout_html(other, self.settings), second,
+                              text_direction(second))
+        pdf = tag_parts(self.pdf.render(combined, source=file.path), file.language, second)
+        warning = "; ".join(f"{f.language}: {w}" for f, w in ((file, _warning(localized)), (other_file, _warning(other))) if w)
         return Rendered(pdf, warning)
+
+
+def _warning(localized: Localized) -> str:
+    status = localized.status  # untranslated and stale segments come with a translation's status
+    if status is not None and localized.draft and localized.untranslated:
+        return (f"translation is {status.state} ({status.problems()}); "
+                "built as a DRAFT, not for patients")
+    if status is not None and localized.stale:
+        return (f"translation is {status.state} ({status.problems()}); "
+                "built with a notice on the first page")
+    return ""
+
+
+def second_file(workspace: Workspace, file: HandoutFile, language: str) -> HandoutFile:
+    """The same handout in ``language``, the second half of a bilingual edition; an error naming
+    ``file`` when the handout has no such version."""
+    path = workspace.handouts_dir / file.id / f"{language}.yaml"
+    if not path.is_file():
+        have = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise SourceError(f"no '{language}' version of this handout for the bilingual edition "
+                          f"(it has: {', '.join(have)})", Location(file.path))
+    return HandoutFile(file.id, language, path)
+
+
+def edition_files(workspace: Workspace, files: list[HandoutFile], edition: Edition) -> list[HandoutFile]:
+    """The files an edition is built from: for a bilingual edition, every chosen file not
+    already in the second language (a handout in English needs no English beside it)."""
+    second = edition.second_language
+    if second is None:
+        return files
+    if re.fullmatch(LANGUAGE_PATTERN, second) is None:
+        raise UsageError(f"--bilingual '{second}' is not a language tag such as 'en', 'es' or 'zh-Hans'")
+    if not any(f.language == second for f in workspace.handout_files()):
+        raise UsageError(f"no handout has a '{second}' version for the bilingual edition")
+    return [f for f in files if f.language != second]
 
 
 _worker: HandoutRenderer | None = None
@@ -125,7 +165,7 @@ def _shared_inputs(workspace: Workspace, settings: RenderSettings, allow_stale: 
     """Hash of what every handout's PDF depends on: templates, styles, fonts, brand, settings, versions."""
     digest = hashlib.sha256(json.dumps({
         "handoutgen": __version__, "weasyprint": version("weasyprint"), "paper": settings.paper,
-        "allow_stale": allow_stale, "draft": draft,
+        "edition": settings.edition.suffix, "allow_stale": allow_stale, "draft": draft,
     }, sort_keys=True).encode())
     for folder in (*settings.template_path, *settings.style_path):
         if folder.is_dir():
@@ -137,13 +177,15 @@ def _shared_inputs(workspace: Workspace, settings: RenderSettings, allow_stale: 
     return digest.hexdigest()
 
 
-def _inputs(shared: str, file: HandoutFile) -> str:
-    """Hash of everything one output is made from: the shared inputs, its handout folder, its catalog."""
+def _inputs(shared: str, file: HandoutFile, edition: Edition) -> str:
+    """Hash of everything one output is made from: the shared inputs, its handout folder, the
+    catalogs of its language (and a bilingual edition's second language)."""
     digest = hashlib.sha256(shared.encode())
     _digest_files(digest, _tree(file.path.parent), file.path.parent)  # a translation needs its source
-    catalog = catalog_for(file.language)
-    if catalog is not None:
-        _digest_files(digest, [catalog_path(catalog)], catalog_path(catalog).parent)
+    for language in filter(None, (file.language, edition.second_language)):
+        catalog = catalog_for(language)
+        if catalog is not None:
+            _digest_files(digest, [catalog_path(catalog)], catalog_path(catalog).parent)
     digest.update(file.path.name.encode())
     return digest.hexdigest()
 
@@ -177,6 +219,7 @@ def build(
     draft: bool = False,
     on_done: Callable[[BuildResult], None] | None = None,
     force: bool = False,
+    edition: Edition = STANDARD,
 ) -> list[BuildResult]:
     """Build ``files`` into ``out_dir``. An output whose inputs have not changed since it was
     written (and that nobody changed on disk) is kept as it is, unless ``force``."""
@@ -188,12 +231,12 @@ def build(
             on_done(result)
 
     record = {} if force else _record(out_dir)
-    settings = workspace.render_settings(brand, paper)  # once for the whole run
+    settings = workspace.render_settings(brand, paper, edition)  # once for the whole run
     shared = _shared_inputs(workspace, settings, allow_stale, draft)
-    inputs = {file: _inputs(shared, file) for file in files}
+    inputs = {file: _inputs(shared, file, edition) for file in files}
     todo = []
     for file in files:
-        name = output_name(file)
+        name = output_name(file, edition)
         if _unchanged(out_dir, name, inputs[file], record):
             finish(BuildResult(file, output=out_dir / name, warning=record[name].get("warning", ""), unchanged=True))
         else:
@@ -202,7 +245,7 @@ def build(
     outcomes = render_all(workspace, todo, settings, jobs, allow_stale, draft, offer) if todo else iter(())
     try:
         for file, outcome in outcomes:
-            name = output_name(file)
+            name = output_name(file, edition)
             if isinstance(outcome, HandoutgenError):
                 record.pop(name, None)
                 finish(BuildResult(file, error=outcome))

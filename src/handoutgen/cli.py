@@ -147,14 +147,18 @@ def build(
     allow_stale: Annotated[bool, typer.Option("--allow-stale", help="Print the previous translation of segments whose English changed, with a notice on the first page.")] = False,
     draft: Annotated[bool, typer.Option("--draft", help="Also print untranslated segments in English, marked, with 'DRAFT — not for patients' on every page (for review only).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Render every handout, even those whose inputs did not change.")] = False,
+    large_print: Annotated[bool, typer.Option("--large-print", help="The large-print edition (18pt text, one column), as <id>.<language>.large-print.pdf.")] = False,
+    bilingual: Annotated[Optional[str], typer.Option("--bilingual", metavar="LANG", help="The bilingual edition: each section followed by the same section in LANG, as <id>.<language>.bilingual-LANG.pdf.")] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Build handout PDFs into OUT as <id>.<language>.pdf (only those whose inputs changed)."""
     from handoutgen.builder import build as run_build
-    from handoutgen.builder import default_jobs
+    from handoutgen.builder import default_jobs, edition_files
+    from handoutgen.render.settings import Edition
 
     ws = open_workspace(workspace)
-    files = ws.select(ids, lang)
+    edition = Edition(large_print, bilingual)
+    files = edition_files(ws, ws.select(ids, lang), edition)
     ws.load_brand(brand)
     if not files:
         err.print("No handouts to build.")
@@ -176,6 +180,7 @@ def build(
         results = run_build(
             ws, files, out_dir, brand=brand, paper=paper.value if paper else None,
             jobs=jobs or default_jobs(), allow_stale=allow_stale, draft=draft, on_done=done, force=force,
+            edition=edition,
         )
     report(failures, ws.root)
     built = sum(1 for r in results if r.error is None)
@@ -200,11 +205,14 @@ def packets(
     encoding: Annotated[str, typer.Option(help="CSV text encoding, e.g. cp1252 for older exports.")] = "utf-8",
     column_map: Annotated[Optional[list[str]], typer.Option("--map", help="'Export Header=column' (repeatable).")] = None,
     date_format: Annotated[Optional[list[str]], typer.Option("--date-format", help="strftime pattern of the appointment column when it is not ISO, e.g. '%m/%d/%Y %I:%M %p' (repeatable).")] = None,
+    executor: Annotated[str, typer.Option(help="Where covers are made: local (--jobs processes) or dask (a cluster, with --scheduler).")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786.")] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Make one print-ready packet per patient: a cover letter plus their handouts."""
     from handoutgen.builder import default_jobs
     from handoutgen.packets.run import PacketOptions, make_packets
+    from handoutgen.parallel import open_executor
     from handoutgen.packets.roster import load_roster, parse_column_map, parse_date_formats
 
     ws = open_workspace(workspace)
@@ -213,14 +221,16 @@ def packets(
     ws.load_brand(brand)
     if roster.ignored_columns:
         err.print(terminal_safe(f"Ignored roster columns: {', '.join(roster.ignored_columns)}"), markup=False)
-    options = PacketOptions(
-        out_dir=out_dir, brand=brand, paper=paper.value if paper else None, duplex=duplex,
-        fallback_language=fallback_language, jobs=jobs or default_jobs(), resume=resume, combined=combined,
-    )
-    progress = progress_bar("Packets")
-    with progress:
-        task = progress.add_task("packets", total=len(roster.entries))
-        rows = make_packets(ws, roster, options, on_done=lambda _: progress.advance(task))
+    with open_executor(executor, scheduler) as cluster:
+        options = PacketOptions(
+            out_dir=out_dir, brand=brand, paper=paper.value if paper else None, duplex=duplex,
+            fallback_language=fallback_language, jobs=jobs or default_jobs(), resume=resume, combined=combined,
+            executor=cluster,
+        )
+        progress = progress_bar("Packets")
+        with progress:
+            task = progress.add_task("packets", total=len(roster.entries))
+            rows = make_packets(ws, roster, options, on_done=lambda _: progress.advance(task))
     failed = [r for r in rows if r.status != "ok"]
     shown_path = roster_file
     for row in failed:  # a valid patient_id and the row number only: never a name or a rejected value

@@ -199,6 +199,16 @@ def _build(loader: Any, max_nodes: int, read_dates: bool = True) -> tuple[Any, d
 
 def read_text(path: Path, max_bytes: int = MAX_YAML_BYTES) -> str:
     """A regular file's UTF-8 text, line breaks as "\\n"; never more than ``max_bytes`` are read."""
+    data = read_bytes(path, max_bytes)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SourceError(f"not UTF-8 text ({error.reason})", Location(path)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """A regular file's bytes; never more than ``max_bytes`` are read."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero would never end
@@ -211,11 +221,7 @@ def read_text(path: Path, max_bytes: int = MAX_YAML_BYTES) -> str:
         raise SourceError(f"cannot read: {error.strerror}", Location(path)) from None
     if len(data) > max_bytes:
         raise SourceError(f"file is over the {max_bytes}-byte limit", Location(path))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise SourceError(f"not UTF-8 text ({error.reason})", Location(path)) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return data
 
 
 def load_yaml(path: Path, max_bytes: int = MAX_YAML_BYTES, max_nodes: int | None = None,

@@ -14,7 +14,7 @@ from handoutgen.logo import logo_problem
 from handoutgen.resources import defaults, find, search_path
 from handoutgen.model import Brand, Handout, PaperSize, Translation, WorkspaceConfig
 from handoutgen.prepared import BrandInfo, HandoutFile, Localized
-from handoutgen.render.settings import RenderSettings
+from handoutgen.render.settings import STANDARD, Edition, RenderSettings
 from handoutgen.i18n.translations import align, fingerprint, localize, segments, status
 from handoutgen.validate import validate
 
@@ -58,10 +58,11 @@ class Workspace:
     def find_template(self, name: str | Path) -> Path:
         return find(self.template_path, name)
 
-    def render_settings(self, brand: str | None = None, paper: PaperSize | None = None) -> RenderSettings:
-        """Brand, paper and folders of one run, resolved once (options, then handoutgen.yaml, then defaults)."""
+    def render_settings(self, brand: str | None = None, paper: PaperSize | None = None,
+                        edition: Edition = STANDARD) -> RenderSettings:
+        """Brand, paper, edition and folders of one run, resolved once (options, then handoutgen.yaml, then defaults)."""
         return RenderSettings(self.root, self.template_path, self.style_path, tuple(self.render_roots),
-                              self.load_brand(brand), paper or self.config.paper)
+                              self.load_brand(brand), paper or self.config.paper, edition)
 
     @property
     def render_roots(self) -> list[Path]:

@@ -8,9 +8,10 @@ never writes, and keeps every piece of text: what the later stages cannot use th
 from __future__ import annotations
 
 import datetime as dt
+import codecs
 import html
+import io
 import re
-import stat
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from handoutgen.errors import Location, SourceError, UsageError
 from handoutgen.importer.repair import Repairs
-from handoutgen.load import parse_yaml, read_text
+from handoutgen.load import parse_yaml, read_bytes
 from handoutgen.model import MAX_YEAR, MIN_YEAR
 
 if TYPE_CHECKING:
@@ -82,9 +83,29 @@ _NUMBER = re.compile(r"^\d{1,2}[.)]\s+")
 _FINISHED = (".", "!", "?", ":", ";", '"', "”", "’", ")")
 
 
+def _decoded(path: Path, document: Document) -> str:
+    """The file's text: UTF-8 (with or without a BOM), UTF-16 with a BOM, else Windows-1252 as older
+    Windows editors save it (Latin-1 where cp1252 has no character), which the reviewer is told."""
+    data = read_bytes(path, MAX_TEXT_BYTES)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            if b"\0" in data:
+                raise SourceError("not a text file (it holds NUL bytes)", Location(path)) from None
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+            document.notes.append("The file is not UTF-8; it was read as Windows-1252. Check accented letters "
+                                  "and symbols.")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _text_body(path: Path, document: Document, repair: Repairs) -> str:
-    text = read_text(path, MAX_TEXT_BYTES)
-    text = _front_matter(text, document)
+    text = _front_matter(_decoded(path, document), document)
     if _ESCAPED_BREAK.search(text):
         count = len(_ESCAPED_BREAK.findall(text))
         text = _ESCAPED_BREAK.sub("\n", text)
@@ -262,10 +283,11 @@ class _HtmlBlocks(HTMLParser):
 
 
 def _read_html(path: Path, repair: Repairs) -> Document:
+    document = Document(path)
     parser = _HtmlBlocks()
-    parser.feed(read_text(path, MAX_TEXT_BYTES))
+    parser.feed(_decoded(path, document))
     parser.close()
-    document = Document(path, [Block(b.kind, repair(b.text), b.level, b.numbered) for b in parser.blocks])
+    document.blocks = [Block(b.kind, repair(b.text), b.level, b.numbered) for b in parser.blocks]
     if not any(block.kind == HEADING and block.level == 1 for block in document.blocks):
         document.title = repair(" ".join(parser.title.split()))  # <title> often names the site too: h1 wins
     return document
@@ -276,28 +298,21 @@ def _read_html(path: Path, repair: Repairs) -> Document:
 _WORD_HEADING = re.compile(r"^Heading ([1-9])$")
 
 
-def _open_docx_archive(path: Path) -> None:
+def _check_docx_archive(data: bytes, path: Path) -> None:
     """Refuse what is not a Word file, or would unpack to far more than it weighs, with the file's name."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise SourceError("not a regular file", Location(path))
-        if info.st_size > MAX_DOCX_BYTES:
-            raise SourceError(f"file is {info.st_size} bytes, over the {MAX_DOCX_BYTES}-byte limit", Location(path))
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile:
         raise SourceError("not a Word .docx file (it is not a zip archive); save it again as .docx",
                           Location(path)) from None
-    except OSError as error:
-        raise SourceError(f"cannot read: {error.strerror}", Location(path)) from None
     if "word/document.xml" not in {member.filename for member in members}:
         raise SourceError("not a Word .docx file (no word/document.xml inside)", Location(path))
     if sum(member.file_size for member in members) > MAX_DOCX_UNPACKED:
         raise SourceError(f"unpacks to over {MAX_DOCX_UNPACKED} bytes; refused", Location(path))
 
 
-def _word_paragraphs(path: Path) -> list[Paragraph]:
+def _word_paragraphs(data: bytes, path: Path) -> list[Paragraph]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.oxml.ns import qn
@@ -305,7 +320,7 @@ def _word_paragraphs(path: Path) -> list[Paragraph]:
     from docx.text.paragraph import Paragraph
 
     try:
-        word = docx.Document(str(path))
+        word = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, SyntaxError) as error:  # lxml's XMLSyntaxError is a SyntaxError
         raise SourceError(f"not a Word .docx file that can be read ({type(error).__name__})", Location(path)) from None
     paragraphs: list[Paragraph] = []
@@ -323,9 +338,10 @@ def _word_paragraphs(path: Path) -> list[Paragraph]:
 
 
 def _read_docx(path: Path, repair: Repairs) -> Document:
-    _open_docx_archive(path)
+    data = read_bytes(path, MAX_DOCX_BYTES)
+    _check_docx_archive(data, path)
     document = Document(path)
-    for paragraph in _word_paragraphs(path):
+    for paragraph in _word_paragraphs(data, path):
         text = repair(" ".join(paragraph.text.split()))
         if not text:
             continue

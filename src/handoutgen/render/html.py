@@ -156,9 +156,10 @@ def render_handout_html(localized: Localized, settings: RenderSettings) -> HtmlD
         "direction": text_direction(handout.language),
         "source_direction": text_direction(translation.source_language if translation else handout.language),
         "long_date": partial(long_date, language=handout.language),
+        "edition": settings.edition,
     }
     html, page_css = _render(settings.template_path, handout.language, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
-    return HtmlDocument(html, page_css, settings.base.as_uri() + "/", HANDOUT_STYLESHEETS)
+    return HtmlDocument(html, page_css, settings.base.as_uri() + "/", HANDOUT_STYLESHEETS + settings.edition.stylesheets)
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,8 @@ def render_cover_html(
         "fallback_titles": [item.title for item in enclosed if item.fell_back],
     }
     html, page_css = _render(settings.template_path, row.language, (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE), context)
-    return HtmlDocument(html, page_css, settings.base.as_uri() + "/", COVER_STYLESHEETS, page_css_shared=True)
+    return HtmlDocument(html, page_css, settings.base.as_uri() + "/", COVER_STYLESHEETS + settings.edition.cover_stylesheets,
+                        page_css_shared=True)
 
 
 def render_blank_html(language: str, settings: RenderSettings) -> HtmlDocument:

@@ -1,0 +1,272 @@
+"""Editions of one handout: large print for low-vision readers, bilingual for families and
+clinicians, and QR links to the clinic's web page and video.
+
+Every test builds real PDFs with the CLI and reads them back: font sizes and positions with
+PDFium, tags with pikepdf, the PDF/UA subset with the PyPI ``pdfua`` checker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+import pypdfium2
+import pypdfium2.raw as pdfium
+import pytest
+from pdfua import validate
+
+from conftest import REPO, pdf_text
+from handoutgen.i18n.catalogs import translations_for
+
+RETRO = "retrograde-pyelography"
+INCH = 72.0  # PDF points
+MM = INCH / 25.4
+
+
+@dataclass(frozen=True)
+class Char:
+    text: str
+    size: float  # font size in points
+    baseline: float
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+
+def page_chars(path: Path) -> tuple[list[list[Char]], float, float]:
+    """Every drawn character of every page, with its font size and box; and the page size."""
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        pages = []
+        for page in document:
+            textpage = page.get_textpage()
+            chars = []
+            for index in range(textpage.count_chars()):
+                text = textpage.get_text_range(index, 1)
+                if not text.strip():
+                    continue
+                left, bottom, right, top = textpage.get_charbox(index)
+                x, y = ctypes.c_double(), ctypes.c_double()
+                pdfium.FPDFText_GetCharOrigin(textpage.raw, index, x, y)
+                # PDFium gives the size set in the text (WeasyPrint sets it in CSS px and draws
+                # under a 0.75 scale): the char's matrix turns it into points on the page.
+                matrix = pdfium.FS_MATRIX()
+                pdfium.FPDFText_GetMatrix(textpage.raw, index, matrix)
+                size = pdfium.FPDFText_GetFontSize(textpage.raw, index) * abs(matrix.d)
+                chars.append(Char(text, size, y.value, left, bottom, right, top))
+            pages.append(chars)
+        return pages, document[0].get_width(), document[0].get_height()
+    finally:
+        document.close()
+
+
+def lines_of(chars: list[Char]) -> list[list[Char]]:
+    """Characters grouped into printed lines, top to bottom, each sorted left to right (a step
+    number sits a little off its line's baseline: within 4pt is the same line)."""
+    lines: list[list[Char]] = []
+    for char in sorted(chars, key=lambda c: -c.baseline):
+        if lines and lines[-1][0].baseline - char.baseline < 4:
+            lines[-1].append(char)
+        else:
+            lines.append([char])
+    return [sorted(line, key=lambda c: c.left) for line in lines]
+
+
+def baseline(line: list[Char]) -> float:
+    return Counter(round(c.baseline, 1) for c in line).most_common(1)[0][0]
+
+
+def body_lines(path: Path) -> tuple[list[list[Char]], float, float]:
+    """The lines of the handout's text: every line but the running header and footer, which
+    print the same words (page numbers aside) on every page."""
+    pages, width, height = page_chars(path)
+    per_page = [lines_of(chars) for chars in pages]
+
+    def key(line: list[Char]) -> str:
+        return re.sub(r"\d+", "#", "".join(c.text for c in line))
+
+    running = set.intersection(*({key(line) for line in lines} for lines in per_page))
+    return [line for lines in per_page for line in lines if key(line) not in running], width, height
+
+
+def widest_gap(line: list[Char]) -> float:
+    return max((b.left - a.right for a, b in zip(line, line[1:])), default=0.0)
+
+
+# --- large print -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large_print(tmp_path_factory) -> dict[str, Path]:
+    """The sample retrograde pyelography handout, standard and large print, in English."""
+    from conftest import run_cli
+
+    out = tmp_path_factory.mktemp("large-print")
+    for options in ([], ["--large-print"]):
+        result = run_cli("build", RETRO, "--lang", "en", "--out", out, *options, "-w", REPO)
+        assert result.exit_code == 0, result.stderr
+    return {"standard": out / f"{RETRO}.en.pdf", "large": out / f"{RETRO}.en.large-print.pdf"}
+
+
+def test_large_print_is_its_own_file_beside_the_standard_one(large_print):
+    assert large_print["standard"].is_file() and large_print["large"].is_file()
+    assert large_print["large"].stat().st_mode & 0o777 == 0o600
+    # the same words: it is the same handout, printed larger
+    assert "Retrograde Pyelography" in pdf_text(large_print["large"])
+    assert "Words to know" in pdf_text(large_print["large"])
+
+
+def test_large_print_body_text_is_at_least_18pt_with_headings_larger(large_print):
+    lines, _, _ = body_lines(large_print["large"])
+    sizes = [round(c.size, 1) for line in lines for c in line]
+    assert min(sizes) >= 18.0, f"smallest body text is {min(sizes)}pt"
+    assert max(sizes) >= 28.0  # the title
+    standard, _, _ = body_lines(large_print["standard"])
+    assert min(round(c.size, 1) for line in standard for c in line) < 18.0  # so the test can fail
+
+
+def test_large_print_leaves_an_inch_of_margin_around_the_text(large_print):
+    lines, width, height = body_lines(large_print["large"])
+    chars = [c for line in lines for c in line]
+    assert min(c.left for c in chars) >= INCH - 0.5
+    assert max(c.right for c in chars) <= width - INCH + 0.5
+    assert min(c.bottom for c in chars) >= INCH - 0.5
+    assert max(c.top for c in chars) <= height - INCH + 0.5
+
+
+def test_large_print_sets_lines_one_and_a_half_apart(large_print):
+    lines, _, _ = body_lines(large_print["large"])
+    # consecutive lines of one 18pt paragraph: baselines 1.5 × 18pt = 27pt apart
+    steps = [baseline(a) - baseline(b) for a, b in zip(lines, lines[1:])
+             if {round(c.size) for c in a + b} == {18} and 0 < baseline(a) - baseline(b) < 40]
+    assert steps and min(steps) >= 1.5 * 18 - 0.5
+
+
+def test_large_print_is_one_column(large_print):
+    """A glossary term sits above its meaning, not beside it: no printed line has a gap wider
+    than a word space or two (the standard edition sets terms beside their meanings)."""
+    lines, _, _ = body_lines(large_print["large"])
+    assert max(widest_gap(line) for line in lines) < 12 * MM
+    standard, _, _ = body_lines(large_print["standard"])
+    assert max(widest_gap(line) for line in standard) >= 12 * MM
+
+
+def test_large_print_is_tagged_like_the_standard_one(large_print):
+    with pikepdf.open(large_print["large"]) as pdf:
+        assert str(pdf.Root.Lang) == "en"
+        assert str(pdf.docinfo["/Title"]) == "Retrograde Pyelography"
+        assert 'pdfuaid:part="1"' in pdf.Root.Metadata.read_bytes().decode()
+    assert [(f.rule_id, f.message) for f in validate(str(large_print["large"])).findings] == []
+
+
+# --- bilingual ---------------------------------------------------------------------------
+
+
+def pages(path: Path) -> int:
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
+
+
+def part_languages(path: Path) -> list[tuple[str, str]]:
+    """(structure type, /Lang) of every block directly under the document's parts, in order."""
+    def kids(element):
+        return [kid for kid in (element.K if isinstance(element.K, pikepdf.Array) else [element.K])
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid]
+
+    with pikepdf.open(path) as pdf:
+        (document,) = kids(pdf.Root.StructTreeRoot)
+        return [(str(block.S), str(block.get("/Lang", ""))) for part in kids(document)
+                if part.S == pikepdf.Name.Part for block in kids(part)]
+
+
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory) -> Path:
+    """Every sample handout in every language, standard and with English after each section."""
+    from conftest import run_cli
+
+    out = tmp_path_factory.mktemp("bilingual")
+    for options in ([], ["--bilingual", "en"]):
+        result = run_cli("build", RETRO, "--out", out, "-j", "2", *options, "-w", REPO)
+        assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_bilingual_follows_each_section_with_the_same_section_in_english(bilingual):
+    text = pdf_text(bilingual / f"{RETRO}.es.bilingual-en.pdf")
+    spanish = translations_for("es").gettext
+    headings = []
+    for heading in ("What is it?", "Why is it done?", "What to expect", "When to call", "About this handout"):
+        headings += [spanish(heading), heading]
+    assert spanish("What is it?") != "What is it?"
+    positions = [text.find(heading) for heading in headings]
+    assert -1 not in positions, [h for h, p in zip(headings, positions) if p == -1]
+    assert positions == sorted(positions)
+    # the title in both languages, the running header once per page
+    assert text.find("Pielografía retrógrada") < text.find("Retrograde Pyelography")
+    assert text.count("Riverside Urology Clinic (555) 010-0142") <= pages(bilingual / f"{RETRO}.es.bilingual-en.pdf")
+
+
+@pytest.mark.parametrize("language", ["es", "ar", "zh-Hans"])
+def test_each_part_of_a_bilingual_pdf_carries_its_own_language(bilingual, language):
+    blocks = part_languages(bilingual / f"{RETRO}.{language}.bilingual-en.pdf")
+    english = [kind for kind, lang in blocks if lang == "en"]
+    assert english and set(english) == {"/Art"}  # the second-language parts
+    assert {lang for kind, lang in blocks if kind != "/Art"} == {language}
+    # they alternate: a part in the patient's language, then the same part in English
+    order = [lang for _, lang in blocks]
+    assert order.index("en") < len(order) - 1 and order[-1] == "en"
+    with pikepdf.open(bilingual / f"{RETRO}.{language}.bilingual-en.pdf") as pdf:
+        assert str(pdf.Root.Lang) == language
+
+
+def test_arabic_parts_run_right_to_left_and_english_parts_left_to_right(bilingual):
+    """Section headings (the 18pt lines): the Arabic ones set from the right margin, the
+    English ones from the left, and as many of each."""
+    lines, width, _ = body_lines(bilingual / f"{RETRO}.ar.bilingual-en.pdf")
+    headings = [line for line in lines if all(round(c.size) == 18 for c in line)]
+
+    def written_in(line: list[Char], letters: str) -> bool:
+        return sum(1 for c in line if re.match(letters, c.text)) > len(line) / 2
+
+    arabic = [line for line in headings if written_in(line, "[\u0600-\u06ff]")]
+    english = [line for line in headings if written_in(line, "[A-Za-z]")]
+    assert len(arabic) == len(english) >= 6
+    assert all(max(c.right for c in line) > width * 3 / 4 for line in arabic)
+    assert all(min(c.left for c in line) < width / 4 for line in english)
+
+
+@pytest.mark.parametrize("language", ["es", "ar"])
+def test_bilingual_pdf_passes_the_pdfua_checker(bilingual, language):
+    path = bilingual / f"{RETRO}.{language}.bilingual-en.pdf"
+    assert [(f.rule_id, f.message) for f in validate(str(path)).findings] == []
+
+
+@pytest.mark.parametrize("language", ["es", "ar", "zh-Hans"])
+def test_bilingual_takes_no_more_pages_than_both_handouts_apart(bilingual, language):
+    both = pages(bilingual / f"{RETRO}.{language}.pdf") + pages(bilingual / f"{RETRO}.en.pdf")
+    assert pages(bilingual / f"{RETRO}.{language}.bilingual-en.pdf") <= both
+
+
+def test_a_handout_without_the_second_language_fails_alone(cli, workspace, tmp_path):
+    """Only the retrograde pyelography sample has a Chinese version: the other handout's files
+    are refused by name, and the Chinese-English-bilingual retrograde handouts are built."""
+    result = cli("build", "--bilingual", "zh-Hans", "--out", tmp_path / "out", "-j", "1", "-w", workspace)
+    assert result.exit_code == 1
+    assert "handouts/nephrostomy-ureteral-stent/en.yaml: no 'zh-Hans' version of this handout" in result.stderr
+    assert (tmp_path / "out" / f"{RETRO}.en.bilingual-zh-Hans.pdf").is_file()
+    assert not (tmp_path / "out" / f"{RETRO}.zh-Hans.bilingual-zh-Hans.pdf").exists()
+
+
+@pytest.mark.parametrize("language, message", [
+    ("fr", "no handout has a 'fr' version"),
+    ("English", "is not a language tag"),
+])
+def test_a_second_language_no_handout_has_is_a_usage_error(cli, language, message):
+    result = cli("build", "--bilingual", language, "--out", "unused", "-w", REPO)
+    assert result.exit_code == 2
+    assert message in result.stderr
