@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from html import unescape
 from pathlib import Path
 
 import pypdfium2
@@ -36,7 +37,7 @@ def tree(root: Path) -> dict[str, str]:
 
 def text_of(html: str) -> str:
     """The page's text as a reader sees it: tags dropped, spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def translation_states(workspace: Path) -> list[str]:
@@ -225,3 +226,70 @@ def test_serve_listens_on_this_machine_only_unless_a_host_is_given(cli, workspac
 
     assert cli("serve", "--workspace", workspace / "handouts").exit_code == 2  # not a workspace
     assert started == []
+
+
+ROSTER = """patient_id,patient_name,language,handouts,appointment
+P1,Zebediah Quux,es,retrograde-pyelography,2026-12-01T09:30
+P2,Zebediah Quux,en,no-such-handout,2026-12-01T10:00
+P3,Zebediah Quux,en,retrograde-pyelography,Zebediah Quux
+P4,Zebediah Quux,zh-Hans,nephrostomy-ureteral-stent,2026-12-01T11:00
+"""
+
+
+def outcomes(html: str) -> list[str]:
+    """Each result row's text: 'row patient_id outcome handouts details'."""
+    body = html.split('<table class="outcomes">', 1)[1]
+    return [text_of(row) for row in re.findall(r'<tr class="outcome-[^"]+">.*?</tr>', body, re.S)]
+
+
+def test_roster_dry_run_of_an_upload_shows_each_row_and_keeps_nothing(client, workspace, tmp_path, monkeypatch,
+                                                                       caplog):
+    import logging
+    import tempfile
+
+    spare_tmp = tmp_path / "tmp"
+    spare_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare_tmp))
+    monkeypatch.setenv("TMPDIR", str(spare_tmp))
+    caplog.set_level(logging.DEBUG)
+    before = tree(workspace)
+    # Over a megabyte: Starlette's own form parser would spool this to a temporary file.
+    padding = "".join(f"P{n},Zebediah Quux,en,retrograde-pyelography,2026-12-02T09:00\n" for n in range(10, 20000))
+    page = client.post("/roster", files={"upload": ("Quux family.csv", ROSTER + padding, "text/csv")},
+                       data={"fallback_language": ""})
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    rows = outcomes(page.text)
+    assert rows[0] == "1 P1 valid retrograde-pyelography (es)"
+    assert rows[1] == "2 P2 error no-such-handout field 'handouts': unknown handout 'no-such-handout'"
+    assert rows[2].startswith("3 P3 error") and "appointment" in rows[2]
+    assert rows[3].startswith("4 P4 error") and "has no 'zh-Hans' version" in rows[3]
+    assert len(rows) == 4 + 19990 and "19991 of 19994 rows would get a packet; 3 would fail" in text_of(page.text)
+    assert "Zebediah" not in page.text and "Quux" not in page.text  # not even the file's name
+    assert tree(workspace) == before
+    assert list(spare_tmp.iterdir()) == []
+    assert "Zebediah" not in caplog.text and "Quux" not in caplog.text
+
+
+def test_roster_dry_run_of_a_workspace_file_and_its_options(client, workspace):
+    (workspace / "rosters").mkdir()
+    (workspace / "rosters/tomorrow.csv").write_text(ROSTER, encoding="utf-8")
+    form = client.get("/roster").text
+    assert '<option value="rosters/tomorrow.csv">' in form and "handoutgen.yaml" not in form
+    page = client.post("/roster", data={"roster": "rosters/tomorrow.csv", "fallback_language": "en"}).text
+    rows = outcomes(page)
+    assert rows[3].startswith("4 P4 valid nephrostomy-ureteral-stent (en)") and "no 'zh-Hans' version; used 'en'" in rows[3]
+    assert "Ignored columns" not in page
+
+
+@pytest.mark.parametrize("chosen", ["../../etc/passwd", "/etc/passwd", "handoutgen.yaml",
+                                    "handouts/retrograde-pyelography/en.yaml"])
+def test_roster_dry_run_opens_only_the_files_it_offers(client, chosen):
+    page = client.post("/roster", data={"roster": chosen}).text
+    assert "Choose a roster file from the list, or upload a CSV file." in page
+    assert "root:" not in page and "<table" not in page
+
+
+def test_a_roster_that_cannot_be_read_names_the_upload_not_the_server_folder(client):
+    page = client.post("/roster", files={"upload": ("x.csv", "name,language\nA,en\n", "text/csv")}).text
+    assert "uploaded roster.csv:1: no patient_id column" in page
+    assert "/tmp" not in page and "/work" not in page

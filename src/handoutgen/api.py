@@ -279,5 +279,20 @@ def make_packets(workspace: Workspace, roster: str | Path, *, out_dir: str | Pat
     return run_packets(workspace, loaded, options)
 
 
-__all__ = ["BuildResult", "CheckResult", "HandoutgenError", "build", "check", "make_packets",
+def check_roster(workspace: Workspace, roster: str | Path, *, content: bytes | None = None,
+                 encoding: str = "utf-8", column_map: dict[str, str] | None = None,
+                 date_formats: tuple[str, ...] = (), fallback_language: str | None = None
+                 ) -> tuple[list[ManifestRow], list[str]]:
+    """A dry run of ``make_packets``: each row's outcome ("ok", or "failed" with the reason), and
+    the roster's ignored columns. Nothing is rendered or written. ``content``: a CSV roster held
+    in memory (``roster`` then only names it)."""
+    from handoutgen.packets.roster import load_roster
+    from handoutgen.packets.run import dry_run
+
+    loaded = load_roster(Path(roster), encoding, column_map, date_formats, fhir=workspace.config.fhir,
+                         content=content)
+    return dry_run(workspace, loaded, fallback_language), loaded.ignored_columns
+
+
+__all__ = ["BuildResult", "CheckResult", "HandoutgenError", "build", "check", "check_roster", "make_packets",
            "open_workspace", "render_file", "render_pdf"]

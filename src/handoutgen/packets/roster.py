@@ -81,8 +81,11 @@ def parse_date_formats(patterns: list[str]) -> tuple[str, ...]:
     return tuple(patterns)
 
 
-def _decode(path: Path, encoding: str) -> str:
-    data = path.read_bytes() if path.stat().st_size <= MAX_ROSTER_BYTES else None
+def _decode(path: Path, encoding: str, content: bytes | None = None) -> str:
+    if content is not None:  # held in memory: path only names it
+        data = content if len(content) <= MAX_ROSTER_BYTES else None
+    else:
+        data = path.read_bytes() if path.stat().st_size <= MAX_ROSTER_BYTES else None
     if data is None:
         raise SourceError(f"roster is over the {MAX_ROSTER_BYTES}-byte limit", Location(path))
     try:
@@ -174,8 +177,8 @@ def _records(lines: list[str], delimiter: str, width: int, start: int = 0) -> It
         start = end + 1
 
 
-def _read_csv(path: Path, encoding: str) -> tuple[list[str], list[RawRow]]:
-    text = _decode(path, encoding)
+def _read_csv(path: Path, encoding: str, content: bytes | None = None) -> tuple[list[str], list[RawRow]]:
+    text = _decode(path, encoding, content)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     lines = list(io.StringIO(text, newline=""))
@@ -323,12 +326,22 @@ def _valid_id(value: Any) -> str:
 
 
 def load_roster(path: Path, encoding: str = "utf-8", column_map: dict[str, str] | None = None,
-                date_formats: tuple[str, ...] = (), fhir: FhirSettings | None = None) -> Roster:
-    """A CSV, YAML or JSON roster, or a FHIR R4 schedule bundle (read with the ``fhir`` settings)."""
-    if not path.is_file():
-        raise UsageError(f"roster file {path} not found")
+                date_formats: tuple[str, ...] = (), fhir: FhirSettings | None = None,
+                content: bytes | None = None) -> Roster:
+    """A CSV, YAML or JSON roster, or a FHIR R4 schedule bundle (read with the ``fhir`` settings).
+
+    ``content``: a CSV roster's bytes held in memory (an upload to ``handoutgen serve``, never
+    saved); ``path`` then only names it in messages.
+    """
     suffix = path.suffix.lower()
-    if suffix == ".json":
+    if content is not None:
+        if suffix != ".csv":
+            raise UsageError("only a CSV roster can be read from memory; choose a YAML or JSON roster from the workspace")
+    elif not path.is_file():
+        raise UsageError(f"roster file {path} not found")
+    if content is not None:
+        headers, raw_rows = _read_csv(path, encoding, content)
+    elif suffix == ".json":
         data = read_json(path)
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
             if column_map or date_formats:

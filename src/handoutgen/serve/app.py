@@ -37,7 +37,9 @@ from handoutgen.errors import HandoutgenError
 from handoutgen.model import PaperSize
 from handoutgen.prepared import HandoutFile
 from handoutgen.render.html import text_direction
+from handoutgen.packets.roster import MAX_ROSTER_BYTES
 from handoutgen.serve import views
+from handoutgen.serve.forms import form_fields, read_body
 from handoutgen.serve.live import KEEP_ALIVE_SECONDS, Broadcaster, stamp
 from handoutgen.workspace import Workspace
 
@@ -53,6 +55,9 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 PREVIEWS_KEPT = 12
+# How an uploaded roster is named in messages (never by the name it had on the user's disk).
+UPLOAD_NAME = "uploaded roster.csv"
+ROSTER_OPTIONS = ("encoding", "fallback_language", "map", "date_format")  # as `handoutgen packets` has them
 
 log = logging.getLogger("handoutgen.serve")
 T = TypeVar("T")
@@ -208,6 +213,35 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
                                                      "view": view, "errors": errors,
                                                      "direction": text_direction(language)})
 
+    async def roster_form(request: Request) -> Response:
+        files = await site.run(views.roster_files, site.workspace())
+        return page(request, "roster.html.j2", {"files": files, "result": None, "chosen": "",
+                                                "options": dict.fromkeys(ROSTER_OPTIONS, ""), "uploaded": False},
+                    live=False)
+
+    async def roster_check(request: Request) -> Response:
+        """A dry run of the chosen or uploaded roster. The upload stays in memory and is dropped with
+        the response; nothing about it is logged."""
+        workspace = site.workspace()
+        files = await site.run(views.roster_files, workspace)
+        body = await read_body(request, MAX_ROSTER_BYTES + 64 * 1024)
+        if body is None:
+            raise HTTPException(413)
+        fields = form_fields(request.headers.get("content-type", ""), body)
+        options = {name: fields.get(name, b"").decode("utf-8", "replace")
+                   for name in ROSTER_OPTIONS}
+        upload = fields.get("upload", b"")
+        chosen = fields.get("roster", b"").decode("utf-8", "replace")
+        if upload:
+            result = await site.run(views.check_roster, workspace, UPLOAD_NAME, upload, options)
+            chosen = ""
+        elif chosen in files:  # only a file the form offered: never a path from the request
+            result = await site.run(views.check_roster, workspace, chosen, None, options)
+        else:
+            result = views.RosterCheck(errors=["Choose a roster file from the list, or upload a CSV file."])
+        return page(request, "roster.html.j2", {"files": files, "result": result, "chosen": chosen,
+                                                "options": options, "uploaded": bool(upload)}, live=False)
+
     async def events(request: Request) -> Response:
         async def stream() -> AsyncIterator[str]:
             with site.live.listen() as news:
@@ -242,6 +276,8 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
         Route("/handout/{handout_id}/{language}/page-{number:int}.png", page_image),
         Route("/handout/{handout_id}/{language}/pdf", download),
         Route("/translation/{handout_id}/{language}", translation),
+        Route("/roster", roster_form, methods=["GET"]),
+        Route("/roster", roster_check, methods=["POST"]),
         Route("/events", events),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -15,6 +15,7 @@ from handoutgen import api
 from handoutgen.errors import ERROR, WARNING, ErrorList, HandoutgenError, Problem
 from handoutgen.i18n.translations import align, describe, segments, status
 from handoutgen.model import PaperSize
+from handoutgen.packets.manifest import ManifestRow
 from handoutgen.prepared import HandoutFile
 from handoutgen.render.html import text_direction
 from handoutgen.workspace import Workspace
@@ -23,7 +24,7 @@ from handoutgen.workspace import Workspace
 PAGE_SCALE = 1.5
 
 
-def error_lines(error: HandoutgenError, root: Path) -> list[str]:
+def error_lines(error: HandoutgenError, root: Path | None) -> list[str]:
     """``path:line: field 'x': message`` for each error (an ErrorList gives one line per error)."""
     return [e.render(root) for e in (error.errors if isinstance(error, ErrorList) else [error])]
 
@@ -226,3 +227,51 @@ def translation_view(workspace: Workspace, handout_id: str, language: str) -> Tr
             rows.append(SegmentRow(seg_id, describe(seg_id), text, "missing"))
     return TranslationView(source.language, text_direction(source.language), text_direction(language),
                            status(source, translation, language).state, rows, list(found.leftover))
+
+
+ROSTER_SUFFIXES = (".csv", ".yaml", ".yml", ".json")
+# Files with those suffixes that are never rosters: settings, and the manifests packets writes.
+NOT_ROSTERS = {"handoutgen.yaml", "jargon.yaml", "manifest.csv", "manifest.json"}
+
+
+def roster_files(workspace: Workspace) -> list[str]:
+    """Roster-like files in the workspace folder and its direct subfolders (not handouts/, templates/,
+    styles/ or hidden ones), relative to the workspace: the only ones the dry run may open."""
+    skipped = {"handouts", "templates", "styles"}
+    found = []
+    for path in sorted([*workspace.root.glob("*"), *workspace.root.glob("*/*")]):
+        parts = path.relative_to(workspace.root).parts
+        if (path.suffix.lower() in ROSTER_SUFFIXES and path.name not in NOT_ROSTERS and path.is_file()
+                and not any(part.startswith(".") for part in parts) and parts[0] not in skipped):
+            found.append("/".join(parts))
+    return found
+
+
+@dataclass
+class RosterCheck:
+    """A roster dry run: every row's outcome, or why the roster cannot be read at all."""
+
+    rows: list[ManifestRow] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def made(self) -> int:
+        return sum(1 for row in self.rows if row.status == "ok")
+
+
+def check_roster(workspace: Workspace, name: str, content: bytes | None, options: dict[str, str]) -> RosterCheck:
+    """Dry-run the roster ``name`` (a workspace file, or the upload held in ``content``)."""
+    from handoutgen.packets.roster import parse_column_map, parse_date_formats
+
+    try:
+        column_map = parse_column_map([line.strip() for line in options.get("map", "").splitlines() if line.strip()])
+        date_formats = parse_date_formats([line.strip() for line in options.get("date_format", "").splitlines()
+                                           if line.strip()])
+        rows, ignored = api.check_roster(
+            workspace, workspace.root / name if content is None else Path(name), content=content,
+            encoding=options.get("encoding", "").strip() or "utf-8", column_map=column_map,
+            date_formats=date_formats, fallback_language=options.get("fallback_language", "").strip() or None)
+    except HandoutgenError as error:
+        return RosterCheck(errors=error_lines(error, workspace.root if content is None else None))
+    return RosterCheck(rows, ignored)
