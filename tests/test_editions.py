@@ -7,6 +7,7 @@ PDFium, tags with pikepdf, the PDF/UA subset with the PyPI ``pdfua`` checker.
 
 from __future__ import annotations
 
+import csv
 import ctypes
 import re
 from collections import Counter
@@ -81,11 +82,12 @@ def baseline(line: list[Char]) -> float:
     return Counter(round(c.baseline, 1) for c in line).most_common(1)[0][0]
 
 
-def body_lines(path: Path) -> tuple[list[list[Char]], float, float]:
-    """The lines of the handout's text: every line but the running header and footer, which
-    print the same words (page numbers aside) on every page."""
+def body_lines(path: Path, first_page: int = 0) -> tuple[list[list[Char]], float, float]:
+    """The lines of the handout's text (from ``first_page``, e.g. after a packet's cover): every
+    line but the running header and footer, which print the same words (page numbers aside)
+    on every page."""
     pages, width, height = page_chars(path)
-    per_page = [lines_of(chars) for chars in pages]
+    per_page = [lines_of(chars) for chars in pages[first_page:]]
 
     def key(line: list[Char]) -> str:
         return re.sub(r"\d+", "#", "".join(c.text for c in line))
@@ -270,3 +272,63 @@ def test_a_second_language_no_handout_has_is_a_usage_error(cli, language, messag
     result = cli("build", "--bilingual", language, "--out", "unused", "-w", REPO)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+# --- the roster's format column ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def roster_run(tmp_path_factory):
+    """A coordinator's roster asking for each edition, with three rows that cannot be made."""
+    from conftest import run_cli
+
+    folder = tmp_path_factory.mktemp("format")
+    roster = folder / "roster.csv"
+    roster.write_text(
+        "patient_id,patient_name,language,handouts,appointment,format,bilingual_with\n"
+        f"S1,Test Patient,es,{RETRO},2026-12-01T09:30,standard,\n"
+        f"L1,Test Patient,en,{RETRO},2026-12-01T09:30,large-print,\n"
+        f"B1,Test Patient,es,{RETRO},2026-12-01T09:30,bilingual,\n"
+        f"X1,Test Patient,es,{RETRO},2026-12-01T09:30,huge,\n"
+        f"X2,Test Patient,en,{RETRO},2026-12-01T09:30,bilingual,\n"
+        f"X3,Test Patient,es,nephrostomy-ureteral-stent,2026-12-01T09:30,bilingual,zh-Hans\n",
+        encoding="utf-8")
+    result = run_cli("packets", roster, "--out", folder / "packets", "-j", "1", "-w", REPO)
+    manifest = {row["patient_id"]: row for row in csv.DictReader((folder / "packets" / "manifest.csv").open())}
+    return result, folder / "packets", manifest
+
+
+def test_the_format_column_picks_each_patients_edition(roster_run):
+    result, packets, manifest = roster_run
+    assert [manifest[p]["status"] for p in ("S1", "L1", "B1")] == ["ok"] * 3
+    assert "retrograde-pyelography.es" in manifest["S1"]["handouts"]
+    assert "retrograde-pyelography.en.large-print" in manifest["L1"]["handouts"]
+    assert "retrograde-pyelography.es.bilingual-en" in manifest["B1"]["handouts"]
+    assert "Retrograde Pyelography" in pdf_text(packets / "B1.pdf")  # English after the Spanish
+    assert "Retrograde Pyelography" not in pdf_text(packets / "S1.pdf")
+
+
+def test_a_large_print_row_gets_large_print_throughout_even_the_cover(roster_run):
+    _, packets, _ = roster_run
+    pages_of, _, _ = page_chars(packets / "L1.pdf")
+    cover = lines_of(pages_of[0])[1:-1]  # below the letterhead, above the footer
+    assert min(round(c.size, 1) for line in cover for c in line) >= 18.0
+    standard, _, _ = page_chars(packets / "S1.pdf")
+    assert min(round(c.size, 1) for c in standard[1]) < 18.0  # a standard handout page
+    body, _, _ = body_lines(packets / "L1.pdf", first_page=1)
+    assert min(round(c.size, 1) for line in body for c in line) >= 18.0
+
+
+@pytest.mark.parametrize("patient, message", [
+    ("X1", "field 'format'"),
+    ("X2", "format 'bilingual' needs two languages"),
+    ("X3", "handout 'nephrostomy-ureteral-stent' has no 'zh-Hans' version for format 'bilingual'"),
+])
+def test_a_row_asking_for_an_edition_it_cannot_have_fails_by_name(roster_run, patient, message):
+    result, packets, manifest = roster_run
+    assert result.exit_code == 1
+    assert manifest[patient]["status"] == "failed"
+    assert message in manifest[patient]["error"] or message in result.stderr
+    row = {"X1": 4, "X2": 5, "X3": 6}[patient]
+    assert re.search(rf"roster\.csv: row {row} \({patient}\): .*{re.escape(message.split(':')[0])}", result.stderr)
+    assert not (packets / f"{patient}.pdf").exists()

@@ -370,6 +370,20 @@ class RosterRow(Strict):
         "", description="Preparation in free text, printed on the cover letter."
     )
     phone: Phone | None = Field(None, description="Overrides the brand's phone number.")
+    format: Literal["standard", "large-print", "bilingual"] = Field(
+        "standard", description="The edition of the handouts: standard, large-print (also a large-print "
+        "cover letter), or bilingual (each section followed by the same section in bilingual_with)."
+    )
+    bilingual_with: LanguageTag = Field(
+        "en", description="The second language of a bilingual row (default English); the handouts need a version in it."
+    )
+
+    @model_validator(mode="after")
+    def _two_languages(self) -> RosterRow:
+        if self.format == "bilingual" and self.bilingual_with == self.language:
+            raise ValueError(f"format 'bilingual' needs two languages: bilingual_with is the row's language "
+                             f"'{self.language}'; set bilingual_with to the second language")
+        return self
 
     @property
     def arrival(self) -> dt.datetime | None:

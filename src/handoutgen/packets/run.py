@@ -26,7 +26,7 @@ import re
 import shutil
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pikepdf
@@ -45,7 +45,7 @@ from handoutgen.render.html import (
 )
 from handoutgen.render.cjk import write_cjk_faces
 from handoutgen.render.pdf import PdfRenderer
-from handoutgen.render.settings import RenderSettings
+from handoutgen.render.settings import LARGE_PRINT_COVER_STYLESHEET, STANDARD, Edition, RenderSettings
 from handoutgen.packets.roster import Roster
 from handoutgen.prepared import HandoutFile
 from handoutgen.remote import Shipment, start_shipped
@@ -58,7 +58,7 @@ from handoutgen.write import (
 LOCK_FILE = ".handoutgen.lock"
 KEY_FILE = ".handoutgen-key"
 
-HandoutKey = tuple[str, str]  # (handout id, language)
+HandoutKey = tuple[str, str, str]  # (handout id, language, edition suffix: "", ".large-print", ".bilingual-en")
 # A row that can be made: its number, the row, its handouts, warnings for its manifest line.
 PlannedRow = tuple[int, RosterRow, list[HandoutKey], list[str]]
 
@@ -87,6 +87,7 @@ class PacketTask:
     enclosed: tuple[EnclosedHandout, ...]
     input_hash: str
     output: Path
+    edition: Edition = STANDARD  # a large-print row gets a large-print cover letter too
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ class PacketWorker:
         """The packet's bytes (written by ``make`` here, or by the parent of a remote worker)."""
         where = Location(self.roster_path, None, None, task.number)
         try:
-            document = render_cover_html(task.row, list(task.enclosed), self.settings)
+            document = render_cover_html(task.row, list(task.enclosed), replace(self.settings, edition=task.edition))
             cover = self.pdf.render(document, source=self.roster_path)
             handouts = [self._handout(key) for key in task.handouts]
             blank = self.pdf.blank_page(task.row.language, self.settings) if self.duplex else None
@@ -216,7 +217,7 @@ def _cover_sources_hash(workspace: Workspace, brand_folder: Path) -> str:
     """Everything a cover is drawn from but the row: templates, styles, fonts, brand."""
     paths = [workspace.find_template(name) for name in
              (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE)]
-    paths += [workspace.find_style(name) for name in COVER_STYLESHEETS]
+    paths += [workspace.find_style(name) for name in (*COVER_STYLESHEETS, LARGE_PRINT_COVER_STYLESHEET)]
     fonts = workspace.find_style("fonts/fonts.css").parent
     paths += sorted(p for p in fonts.iterdir() if p.is_file())
     paths += sorted(p for p in brand_folder.iterdir() if p.is_file())
@@ -313,7 +314,8 @@ def _finished_before(previous: dict[str, ManifestRow], patient_id: str, digest: 
         return None
 
 
-def _choose_handouts(row: RosterRow, available: set[HandoutKey], fallback: str | None) -> tuple[list[HandoutKey], list[str]]:
+def _choose_handouts(row: RosterRow, available: set[tuple[str, str]], fallback: str | None
+                     ) -> tuple[list[tuple[str, str]], list[str]]:
     """(id, language) to use for each handout of the row, and warnings; raise for what is missing."""
     chosen, warnings, problems = [], [], []
     known_ids = {handout_id for handout_id, _ in available}
@@ -335,6 +337,28 @@ def _choose_handouts(row: RosterRow, available: set[HandoutKey], fallback: str |
     if problems:
         raise HandoutgenError("; ".join(problems), Location(field="handouts"))
     return chosen, warnings
+
+
+def row_edition(row: RosterRow) -> Edition:
+    """The edition a row's ``format`` column asks for."""
+    if row.format == "large-print":
+        return Edition(large_print=True)
+    if row.format == "bilingual":
+        return Edition(second_language=row.bilingual_with)
+    return STANDARD
+
+
+def _edition_keys(row: RosterRow, chosen: list[tuple[str, str]], available: set[tuple[str, str]]) -> list[HandoutKey]:
+    """Each chosen (id, language) with the row's edition; a bilingual row needs every handout in
+    its second language too (a handout already in that language prints as it is)."""
+    edition = row_edition(row)
+    second = edition.second_language
+    missing = [handout_id for handout_id, language in chosen if second and language != second
+               and (handout_id, second) not in available]
+    if missing:
+        raise HandoutgenError("; ".join(f"handout '{handout_id}' has no '{second}' version for format 'bilingual'"
+                                        for handout_id in missing), Location(field="bilingual_with"))
+    return [(handout_id, language, "" if language == second else edition.suffix) for handout_id, language in chosen]
 
 
 def _plan(workspace: Workspace, roster: Roster, fallback: str | None,
@@ -360,7 +384,8 @@ def _plan(workspace: Workspace, roster: Roster, fallback: str | None,
                 Location(field="patient_id")), row)
             continue
         try:
-            keys, warnings = _choose_handouts(row, available, fallback)
+            chosen, warnings = _choose_handouts(row, available, fallback)
+            keys = _edition_keys(row, chosen, available)
         except HandoutgenError as error:
             fail(entry.number, row.patient_id, error, row)
             continue
@@ -378,7 +403,7 @@ def dry_run(workspace: Workspace, roster: Roster, fallback: str | None = None) -
 
     for number, row, keys, warnings in _plan(workspace, roster, fallback, fail):
         outcomes[number] = ManifestRow(number, row.patient_id, OK, language=row.language,
-                                       handouts=[f"{handout_id} ({language})" for handout_id, language in keys],
+                                       handouts=[f"{handout_id} ({language}{suffix})" for handout_id, language, suffix in keys],
                                        warnings=warnings)
     return [outcomes[entry.number] for entry in roster.entries]
 
@@ -444,23 +469,26 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
     out_dir = options.out_dir
     # 2. render each needed handout once, into a scratch folder the next run cleans if we are killed
     needed = sorted({key for _, _, keys, _ in planned for key in keys})
-    files = [HandoutFile(i, lang, workspace.handouts_dir / i / f"{lang}.yaml") for i, lang in needed]
+    editions = {row_edition(row).suffix: row_edition(row) for _, row, _, _ in planned}
+    editions = {suffix: editions.get(suffix, STANDARD) for suffix in {key[2] for key in needed}}
     cache = private_temp_dir(out_dir)
     try:
         handout_pdfs: dict[HandoutKey, Path] = {}
         handout_digest: dict[HandoutKey, str] = {}
         handout_failure: dict[HandoutKey, HandoutgenError] = {}
         titles: dict[HandoutKey, str] = {}
-        for file, outcome in render_all(workspace, files, settings, options.jobs):
-            handout_key = (file.id, file.language)
-            if isinstance(outcome, HandoutgenError):
-                handout_failure[handout_key] = outcome
-                continue
-            path = cache / f"{file.id}.{file.language}.pdf"
-            write_atomic(path, outcome.pdf)
-            handout_pdfs[handout_key] = path
-            handout_digest[handout_key] = sha256_hex(outcome.pdf)
-            titles[handout_key] = plain_text(workspace.load_handout(file).handout.title)  # cover and outline: no markup
+        for suffix, edition in sorted(editions.items()):  # each (handout, language, edition) once
+            files = [HandoutFile(i, lang, workspace.handouts_dir / i / f"{lang}.yaml") for i, lang, s in needed if s == suffix]
+            for file, outcome in render_all(workspace, files, replace(settings, edition=edition), options.jobs):
+                handout_key = (file.id, file.language, suffix)
+                if isinstance(outcome, HandoutgenError):
+                    handout_failure[handout_key] = outcome
+                    continue
+                path = cache / f"{file.id}.{file.language}{suffix}.pdf"
+                write_atomic(path, outcome.pdf)
+                handout_pdfs[handout_key] = path
+                handout_digest[handout_key] = sha256_hex(outcome.pdf)
+                titles[handout_key] = plain_text(workspace.load_handout(file).handout.title)  # cover and outline: no markup
 
         # 3. covers + merge, skipping packets that --resume finds finished from the same inputs
         cover_hash = _cover_sources_hash(workspace, settings.brand.folder)
@@ -485,7 +513,7 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
                 finish(_ok_row(number, row, keys, warnings, digest, output, PacketDone(earlier.pages or 0, earlier.sha256)))
                 continue
             enclosed = tuple(EnclosedHandout(titles[k], k[1], k[1] != row.language) for k in keys)
-            tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output))
+            tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output, row_edition(row)))
 
         # small Chinese faces, cut once per batch, so a zh-Hans cover does not carry all of Noto CJK
         font_faces = write_cjk_faces(cache, workspace.find_style("fonts/fonts.css"))
@@ -516,6 +544,6 @@ def _ok_row(number: int, row: RosterRow, keys: list[HandoutKey], warnings: list[
             output: Path, done: PacketDone) -> ManifestRow:
     return ManifestRow(
         row=number, patient_id=row.patient_id, status=OK, output=output.name, pages=done.pages,
-        sha256=done.sha256, language=row.language, handouts=[f"{i}.{lang}" for i, lang in keys],
+        sha256=done.sha256, language=row.language, handouts=[f"{i}.{lang}{suffix}" for i, lang, suffix in keys],
         warnings=warnings, input_hmac=digest,
     )

@@ -28,7 +28,8 @@ PART_CLASS = "second-language"
 
 
 def _parse(html: str) -> ET.Element:
-    return tinyhtml5.parse(html, namespace_html_elements=False)  # type: ignore[no-any-return]
+    root: ET.Element = tinyhtml5.parse(html, namespace_html_elements=False)
+    return root
 
 
 def _local(name: str) -> str:
