@@ -19,6 +19,8 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/handoutgen check
 	$(BIN)/handoutgen build --out out
+	$(BIN)/handoutgen build --out out --large-print
+	$(BIN)/handoutgen build --out out --bilingual en
 
 test: setup
 	$(BIN)/ruff check src tests bench docs
