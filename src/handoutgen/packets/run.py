@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import hmac
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -151,6 +153,7 @@ class PacketWorker:
         self.roster_path = roster_path
         self.pdf = PdfRenderer(settings.style_path, list(settings.render_roots), font_faces)
         self._opened: dict[HandoutKey, pikepdf.Pdf] = {}
+        self._warm = False
 
     def _handout(self, key: HandoutKey) -> pikepdf.Pdf:
         if key not in self._opened:
@@ -162,14 +165,20 @@ class PacketWorker:
         where = Location(self.roster_path, None, None, task.number)
         try:
             document = render_cover_html(task.row, list(task.enclosed), replace(self.settings, edition=task.edition))
-            cover = self.pdf.render(document, source=self.roster_path)
             handouts = [self._handout(key) for key in task.handouts]
             blank = self.pdf.blank_page(task.row.language, self.settings) if self.duplex else None
+            cover = self.pdf.render_pdf(document, source=self.roster_path)
             data, pages = assemble_packet(cover, handouts, self.duplex, blank_page=blank)
         except HandoutgenError as error:
             return RenderError(redact(error.message), where)
         except (OSError, pikepdf.PdfError) as error:  # e.g. the batch's cached handout PDF was removed
             return RenderError(f"a handout PDF of this batch could not be read ({type(error).__name__})", where)
+        if not self._warm:
+            self._warm = True
+            if multiprocessing.parent_process() is not None:
+                # Fonts, stylesheets and templates now live for the worker's life: the collector
+                # need not walk them again on every packet (~10% of a packet's CPU).
+                gc.freeze()
         return BuiltPacket(data, pages)
 
     def make(self, task: PacketTask) -> PacketDone | HandoutgenError:

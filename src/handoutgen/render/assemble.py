@@ -21,14 +21,16 @@ COMBINED_TITLE = "Patient packets"
 
 
 def assemble_packet(
-    cover_pdf: bytes, handouts: list[pikepdf.Pdf], duplex: bool, blank_page: bytes | None = None,
+    cover_pdf: bytes | pikepdf.Pdf, handouts: list[pikepdf.Pdf], duplex: bool, blank_page: bytes | None = None,
 ) -> tuple[bytes, int]:
     """Cover + handouts → (PDF bytes, page count). With duplex every part starts on a right-hand page.
 
     The packet keeps every part's tags in one structure tree (see pdf_tags.merge). A duplex
     back is ``blank_page`` (one page saying it is blank on purpose), or else an empty page.
+    The cover may be given open (as PdfRenderer.render_pdf leaves it): it is closed here.
     """
-    with pikepdf.open(io.BytesIO(cover_pdf)) as cover, pikepdf.new() as packet, ExitStack() as stack:
+    cover_file = cover_pdf if isinstance(cover_pdf, pikepdf.Pdf) else pikepdf.open(io.BytesIO(cover_pdf))
+    with cover_file as cover, pikepdf.new() as packet, ExitStack() as stack:
         filler = None
         if blank_page is not None:
             filler = Part(stack.enter_context(pikepdf.open(io.BytesIO(blank_page))), blank=True)

@@ -29,6 +29,7 @@ from handoutgen.render.settings import RenderSettings
 from handoutgen.resources import find
 
 if TYPE_CHECKING:  # imported where used, at render time: `check` never loads WeasyPrint
+    import pikepdf
     from weasyprint import CSS
 
 _FONT_FACES = "<font faces>"  # the key of the renderer's generated face stylesheet
@@ -175,6 +176,11 @@ class PdfRenderer:
 
     def render(self, document: HtmlDocument, source: Path) -> bytes:
         """Render ``document``; errors name ``source`` (the file it came from)."""
+        with self.render_pdf(document, source) as pdf:
+            return _saved(pdf)
+
+    def render_pdf(self, document: HtmlDocument, source: Path) -> pikepdf.Pdf:
+        """``render``, the result left open: a packet merges it without saving and reading it again."""
         from weasyprint import HTML
 
         names = document.stylesheets + ((_FONT_FACES,) if self.font_faces else ())
@@ -183,37 +189,37 @@ class PdfRenderer:
             stylesheets.append(self._parsed_page_css(document))
             html = HTML(string=document.html, base_url=document.base_url, url_fetcher=self.fetcher)
             data = html.write_pdf(stylesheets=stylesheets, font_config=self.font_config, **PDF_OPTIONS)
-        return finish_tags(data)
+        return finished(data)
 
 
     def blank_page(self, language: str, settings: RenderSettings) -> bytes:
         """The duplex filler page in ``language``, its notice an artifact; rendered once per (language, paper)."""
-        import pikepdf
-
         from handoutgen.render.tags import artifact_only
         from handoutgen.render.html import BLANK_TEMPLATE, render_blank_html
 
         key = (language, settings.paper)
         if key not in self._blank_pages:
             document = render_blank_html(language, settings)
-            with pikepdf.open(io.BytesIO(self.render(document, source=settings.find_template(BLANK_TEMPLATE)))) as pdf:
+            with self.render_pdf(document, source=settings.find_template(BLANK_TEMPLATE)) as pdf:
                 artifact_only(pdf)
-                buffer = io.BytesIO()
-                pdf.save(buffer, deterministic_id=True)
-                self._blank_pages[key] = buffer.getvalue()
+                self._blank_pages[key] = _saved(pdf)
         return self._blank_pages[key]
 
 
-def finish_tags(data: bytes) -> bytes:
-    """WeasyPrint's PDF with its page furniture made artifacts and right-to-left runs given
-    their logical text (see pdf_tags)."""
+def finished(data: bytes) -> pikepdf.Pdf:
+    """WeasyPrint's PDF, opened, with its page furniture made artifacts and right-to-left runs
+    given their logical text (see render/tags.py)."""
     import pikepdf
 
     from handoutgen.render.tags import fix_rtl_text, tidy
 
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        tidy(pdf)
-        fix_rtl_text(pdf)
-        buffer = io.BytesIO()
-        pdf.save(buffer, deterministic_id=True)
-        return buffer.getvalue()
+    pdf = pikepdf.open(io.BytesIO(data))
+    tidy(pdf)
+    fix_rtl_text(pdf)
+    return pdf
+
+
+def _saved(pdf: pikepdf.Pdf) -> bytes:
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
