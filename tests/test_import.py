@@ -284,6 +284,28 @@ def test_call_your_doctor_if_opens_the_warning_signs(cli, workspace, tmp_path):
     assert cli("check", "scan", "-w", workspace).exit_code == 0
 
 
+def test_a_near_repeat_is_dropped_and_named_beside_the_sentence_kept(cli, workspace, tmp_path):
+    source = tmp_path / "scan.md"
+    source.write_text("The scan takes about ten minutes in the clinic.\n\n"
+                      "The scan takes about ten minutes in the clinic room.\n\n"
+                      "You can go home after the scan.\n", encoding="utf-8")
+    _, draft = imported(cli, workspace, source, "scan")
+    assert draft["overview"] == ["You can go home after the scan."]
+    assert ('Dropped near-repeated sentence: "The scan takes about ten minutes in the clinic room." '
+            '(kept: "The scan takes about ten minutes in the clinic.")') in draft["review_notes"]
+
+
+def test_a_source_that_starts_with_a_section_leaves_the_overview_to_the_editor(cli, workspace, tmp_path):
+    source = tmp_path / "risks.html"
+    source.write_text("<h2>Risks</h2><ul><li>Bleeding can happen.</li></ul>", encoding="utf-8")
+    _, draft = imported(cli, workspace, source, "risks-only")
+    assert draft["risks"] == ["Bleeding can happen."] and draft["overview"] == [] and draft["summary"] == ""
+    assert "The source has no introduction: write the summary and overview from it." in draft["review_notes"]
+    checked = cli("check", "risks-only", "-w", workspace)  # nothing is made up to fill the gap
+    assert checked.exit_code == 1
+    assert "field 'overview'" in checked.stderr and "field 'summary'" in checked.stderr
+
+
 def test_the_draft_is_written_once_privately_and_only_replaced_with_force(cli, workspace, tmp_path):
     path, _ = imported(cli, workspace, NEPHROSTOMY, "imported")
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # a source file the team edits, as `new` writes
