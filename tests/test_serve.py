@@ -81,7 +81,7 @@ def test_handout_page_shows_the_printed_pages_and_each_finding_with_its_line(cli
     assert page.status_code == 200
     text = text_of(page.text)
     line = line_of(workspace, 'reviewed_by: ""')
-    assert f"warning line {line} field reviewed_by (review) no clinician has reviewed this handout" in text
+    assert f"warning line {line} · field reviewed_by · review no clinician has reviewed this handout" in text
     images = re.findall(r'<img src="([^"]+)"', page.text)
     pdf = tmp_path / "download.pdf"
     download = client.get("/handout/retrograde-pyelography/en/pdf")
@@ -142,7 +142,7 @@ def test_a_stale_translation_downloads_only_as_a_draft_with_its_notice(client, w
     edit(workspace, "summary: >-", "summary: >-\n  Please read this.")
     refused = client.get("/handout/retrograde-pyelography/es/pdf")
     assert refused.status_code == 409
-    assert "handouts/retrograde-pyelography/es.yaml: translation is stale (stale: summary)" in refused.text
+    assert "handouts/retrograde-pyelography/es.yaml: translation is stale (stale: summary" in refused.text
     draft = client.get("/handout/retrograde-pyelography/es/pdf", params={"draft": "1"})
     assert draft.status_code == 200
     (tmp_path / "draft.pdf").write_bytes(draft.content)
@@ -151,7 +151,7 @@ def test_a_stale_translation_downloads_only_as_a_draft_with_its_notice(client, w
     text = pdf_text(tmp_path / "draft.pdf")
     assert "Este folleto explica" in text and "Es posible que esta traducción no coincida" in text
     preview = text_of(client.get("/handout/retrograde-pyelography/es").text)
-    assert "This translation is stale (stale: summary)" in preview
+    assert "This translation is stale (stale: summary" in preview
 
 
 @pytest.mark.parametrize("url", [
@@ -191,7 +191,8 @@ def test_pages_use_no_external_assets_and_forbid_them(client):
 def test_browsing_writes_nothing_into_the_workspace(client, workspace):
     before = tree(workspace)
     for url in ("/", "/handout/retrograde-pyelography/en", "/handout/retrograde-pyelography/en/page-1.png",
-                "/handout/retrograde-pyelography/es/pdf", "/translation/retrograde-pyelography/ar"):
+                "/handout/retrograde-pyelography/en/pdf", "/handout/retrograde-pyelography/es/pdf?draft=1",
+                "/translation/retrograde-pyelography/ar"):
         assert client.get(url).status_code == 200
     assert tree(workspace) == before
 
