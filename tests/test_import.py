@@ -245,11 +245,13 @@ def write_docx(path: Path) -> None:
     document.save(str(path))
 
 
-@pytest.mark.parametrize("suffix", [".md", ".html", ".docx"])
-def test_headings_of_markdown_html_and_word_files_become_sections(cli, workspace, tmp_path, suffix):
+@pytest.mark.parametrize("suffix", [".md", ".txt", ".html", ".docx"])
+def test_headings_of_text_markdown_html_and_word_files_become_sections(cli, workspace, tmp_path, suffix):
     source = tmp_path / f"bladder-scan{suffix}"
     if suffix == ".md":
         source.write_text(MARKDOWN, encoding="utf-8")
+    elif suffix == ".txt":  # headings are short lines on their own
+        source.write_text(re.sub(r"(?m)^#+ ", "", MARKDOWN), encoding="utf-8")
     elif suffix == ".html":
         write_html(source)
     else:
@@ -282,6 +284,19 @@ def test_call_your_doctor_if_opens_the_warning_signs(cli, workspace, tmp_path):
     assert draft["when_to_call"] == {"warning_signs": ["Call your doctor if you have a fever after the scan."]}
     assert draft["what_to_expect"] == {"before": ["Before the test, empty your bladder as the nurse asks."]}
     assert cli("check", "scan", "-w", workspace).exit_code == 0
+
+
+def test_hard_wrapped_plain_text_keeps_its_paragraphs_and_list_items_whole(cli, workspace, tmp_path):
+    source = tmp_path / "wrapped.txt"
+    source.write_text("Bladder Scan\n\nA scan takes pictures of your bladder and\nshows how much urine is left in it. "
+                      "It is\nquick.\n\nWhen to call\n- A fever\n- Pain when you pass\n  urine\n\n"
+                      "Risks\nBleeding can happen.\n", encoding="utf-8")
+    _, draft = imported(cli, workspace, source, "wrapped")
+    assert draft["title"] == "Bladder Scan"
+    assert draft["summary"] == "A scan takes pictures of your bladder and shows how much urine is left in it."
+    assert draft["overview"] == ["It is quick."]
+    assert draft["when_to_call"] == {"warning_signs": ["A fever", "Pain when you pass urine"]}
+    assert draft["risks"] == ["Bleeding can happen."]
 
 
 def test_a_near_repeat_is_dropped_and_named_beside_the_sentence_kept(cli, workspace, tmp_path):

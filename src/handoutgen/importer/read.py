@@ -176,9 +176,11 @@ def _read_text(path: Path, repair: Repairs) -> Document:
                 blocks.append(Block(HEADING, item.group(2), 2, numbered=True))
             else:
                 blocks.append(Block(ITEM, item.group(2)))
-        elif not paragraph and blocks and blocks[-1].kind == ITEM and not blocks[-1].text.endswith(_FINISHED):
+        elif (not paragraph and lines[index - 1] and blocks and blocks[-1].kind == ITEM
+              and not blocks[-1].text.endswith(_FINISHED)):
             blocks[-1] = Block(ITEM, f"{blocks[-1].text} {line}")  # a hard-wrapped list item
-        elif not paragraph and _heading_like(line) and following is not None:
+        elif not paragraph and _heading_like(line) and following is not None and not (
+                lines[index + 1] and lines[index + 1][0].islower()):  # a lower-case next line continues it
             blocks.append(_heading(line, 2))
         else:
             paragraph.append(line)
