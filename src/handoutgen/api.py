@@ -265,18 +265,24 @@ def make_packets(workspace: Workspace, roster: str | Path, *, out_dir: str | Pat
                  fallback_language: str | None = None, jobs: int = 1, resume: bool = False,
                  combined: str | Path | None = None, encoding: str = "utf-8",
                  column_map: dict[str, str] | None = None,
-                 date_formats: tuple[str, ...] = ()) -> list[ManifestRow]:
-    """One packet per roster row into ``out_dir``, with the manifest; one manifest row per roster row."""
+                 date_formats: tuple[str, ...] = (), executor: str = "local",
+                 scheduler: str | None = None) -> list[ManifestRow]:
+    """One packet per roster row into ``out_dir``, with the manifest; one manifest row per roster row.
+
+    ``executor="dask", scheduler="tcp://HOST:PORT"`` makes the covers on a Dask cluster.
+    """
     from handoutgen.packets.run import PacketOptions
+    from handoutgen.parallel import open_executor
     from handoutgen.packets.run import make_packets as run_packets
     from handoutgen.packets.roster import load_roster
 
     workspace.load_brand(brand)
     loaded = load_roster(Path(roster), encoding, column_map, date_formats, fhir=workspace.config.fhir)
-    options = PacketOptions(out_dir=Path(out_dir), brand=brand, paper=paper, duplex=duplex,
-                            fallback_language=fallback_language, jobs=jobs, resume=resume,
-                            combined=Path(combined) if combined is not None else None)
-    return run_packets(workspace, loaded, options)
+    with open_executor(executor, scheduler) as cluster:
+        options = PacketOptions(out_dir=Path(out_dir), brand=brand, paper=paper, duplex=duplex,
+                                fallback_language=fallback_language, jobs=jobs, resume=resume,
+                                combined=Path(combined) if combined is not None else None, executor=cluster)
+        return run_packets(workspace, loaded, options)
 
 
 def check_roster(workspace: Workspace, roster: str | Path, *, content: bytes | None = None,

@@ -9,14 +9,18 @@ hundreds of MB for nothing. Each worker therefore watches its parent and exits w
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, TypeVar
+
+from handoutgen.errors import UsageError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,3 +91,57 @@ def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, initia
             yield from pool.map(function, part, chunksize=max(1, min(16, len(part) // (jobs * 8))))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Executor(Protocol):
+    """Where a stage's items run: this machine's process pool, or a cluster (dask_executor.py).
+
+    A ``remote`` executor's workers share no files with this process: what they read must
+    travel to them (remote.Shipment) and what they make comes back as data to be written here.
+    """
+
+    remote: bool
+
+    def ordered_map(self, function: Callable[[T], R], items: list[T], *, initializer: Callable[..., None],
+                    initargs: tuple[object, ...]) -> Generator[R, None, None]: ...
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """This machine's process pool (``ordered_map`` above)."""
+
+    jobs: int
+    recycle_after: int = 0
+    remote: ClassVar[bool] = False
+
+    def ordered_map(self, function: Callable[[T], R], items: list[T], *, initializer: Callable[..., None],
+                    initargs: tuple[object, ...]) -> Generator[R, None, None]:
+        return ordered_map(function, items, jobs=self.jobs, initializer=initializer, initargs=initargs,
+                           recycle_after=self.recycle_after)
+
+
+@contextlib.contextmanager
+def open_executor(kind: str, scheduler: str | None) -> Iterator[Executor | None]:
+    """The executor ``--executor``/``--scheduler`` ask for, connected and closed after use;
+    None for the local pool (whose size the caller's --jobs gives)."""
+    if kind == "local":
+        if scheduler:
+            raise UsageError("--scheduler needs --executor dask")
+        yield None
+        return
+    if kind != "dask":
+        raise UsageError(f"unknown executor '{kind}'; use local or dask")
+    if not scheduler:
+        raise UsageError("--executor dask needs --scheduler ADDRESS, e.g. tcp://scheduler.example.org:8786")
+    try:
+        from handoutgen.dask_executor import DaskExecutor  # Dask is an optional extra
+    except ImportError as missing:
+        if missing.name not in ("dask", "distributed"):
+            raise
+        raise UsageError("--executor dask needs Dask: pip install 'handoutgen[dask]'") from None
+
+    executor = DaskExecutor.connect(scheduler)
+    try:
+        yield executor
+    finally:
+        executor.close()
