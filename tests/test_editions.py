@@ -294,7 +294,8 @@ def roster_run(tmp_path_factory):
         f"X3,Test Patient,es,nephrostomy-ureteral-stent,2026-12-01T09:30,bilingual,zh-Hans\n",
         encoding="utf-8")
     result = run_cli("packets", roster, "--out", folder / "packets", "-j", "1", "-w", REPO)
-    manifest = {row["patient_id"]: row for row in csv.DictReader((folder / "packets" / "manifest.csv").open())}
+    with (folder / "packets" / "manifest.csv").open(encoding="utf-8", newline="") as handle:
+        manifest = {row["patient_id"]: row for row in csv.DictReader(handle)}
     return result, folder / "packets", manifest
 
 
