@@ -299,6 +299,32 @@ def test_hard_wrapped_plain_text_keeps_its_paragraphs_and_list_items_whole(cli, 
     assert draft["risks"] == ["Bleeding can happen."]
 
 
+@pytest.mark.parametrize("suffix", [".md", ".html", ".docx"])
+def test_images_are_not_imported_but_the_reviewer_is_told_of_each(cli, workspace, tmp_path, suffix):
+    source = tmp_path / f"scan{suffix}"
+    if suffix == ".md":
+        source.write_text("A scan takes pictures. ![The kidney and ureter](kidney.png)\n\n![](x.png)\n", encoding="utf-8")
+    elif suffix == ".html":
+        source.write_text('<p>A scan takes pictures.<img src="kidney.png" alt="The kidney and ureter"></p>'
+                          '<img src="x.png">', encoding="utf-8")
+    else:
+        import docx
+        from PIL import Image
+
+        picture = tmp_path / "kidney.png"
+        Image.new("RGB", (4, 4), "white").save(picture)
+        document = docx.Document()
+        document.add_paragraph("A scan takes pictures.")
+        document.add_picture(str(picture))
+        document.add_picture(str(picture))
+        document.inline_shapes[0]._inline.docPr.set("descr", "The kidney and ureter")
+        document.save(str(source))
+    _, draft = imported(cli, workspace, source, "scan")
+    assert draft["overview"] == ["A scan takes pictures."]
+    assert ('The source has 2 image(s) ("The kidney and ureter"); images are not imported: add figures by hand.'
+            in draft["review_notes"])
+
+
 def test_a_near_repeat_is_dropped_and_named_beside_the_sentence_kept(cli, workspace, tmp_path):
     source = tmp_path / "scan.md"
     source.write_text("The scan takes about ten minutes in the clinic.\n\n"

@@ -80,6 +80,7 @@ _ESCAPED_BREAK = re.compile(r"(?:\\r)?\\n")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
 _LIST_ITEM = re.compile(r"^(?:[-*•‣◦–]|(\d{1,2})[.)])\s+(.+)$")
 _NUMBER = re.compile(r"^\d{1,2}[.)]\s+")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _FINISHED = (".", "!", "?", ":", ";", '"', "”", "’", ")")
 
 
@@ -200,6 +201,7 @@ def _read_markdown(path: Path, repair: Repairs) -> Document:
 
     document = Document(path)
     heading_level, list_depth = 0, 0
+    images: list[str] = []
     for token in MarkdownIt("commonmark").parse(_text_body(path, document, repair)):
         if token.type == "heading_open":
             heading_level = int(token.tag[1])
@@ -210,13 +212,15 @@ def _read_markdown(path: Path, repair: Repairs) -> Document:
         elif token.type == "list_item_close":
             list_depth -= 1
         elif token.type in ("inline", "fence", "code_block", "html_block"):
-            text = " ".join(token.content.split())  # soft line breaks are spaces
+            images += [image.content for image in token.children or () if image.type == "image"]
+            text = " ".join(_MD_IMAGE.sub("", token.content).split())  # soft line breaks are spaces
             if not text:
                 continue
             if heading_level:
                 document.blocks.append(_heading(text, heading_level))
             else:
                 document.blocks.append(Block(ITEM if list_depth else PARAGRAPH, text))
+    _note_images(document, images)
     return document
 
 
@@ -234,6 +238,7 @@ class _HtmlBlocks(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.blocks: list[Block] = []
         self.title = ""
+        self.images: list[str] = []  # their alt texts
         self._parts: list[str] = []
         self._open: list[str] = []
         self._skipping = 0
@@ -246,6 +251,8 @@ class _HtmlBlocks(HTMLParser):
             self._in_title = True
         elif tag == "br":
             self._parts.append(" ")
+        elif tag == "img":
+            self.images.append(" ".join((dict(attrs).get("alt") or "").split()))
         elif tag in _HTML_BLOCKS:
             self._flush()
             self._open.append(tag)
@@ -284,12 +291,20 @@ class _HtmlBlocks(HTMLParser):
             self.blocks.append(Block(ITEM if innermost else PARAGRAPH, text))
 
 
+def _note_images(document: Document, alt_texts: list[str]) -> None:
+    if alt_texts:
+        described = "; ".join(f'"{alt}"' for alt in alt_texts if alt)
+        document.notes.append(f"The source has {len(alt_texts)} image(s)" + (f" ({described})" if described else "")
+                              + "; images are not imported: add figures by hand.")
+
+
 def _read_html(path: Path, repair: Repairs) -> Document:
     document = Document(path)
     parser = _HtmlBlocks()
     parser.feed(_decoded(path, document))
     parser.close()
     document.blocks = [Block(b.kind, repair(b.text), b.level, b.numbered) for b in parser.blocks]
+    _note_images(document, [repair(alt) for alt in parser.images])
     if not any(block.kind == HEADING and block.level == 1 for block in document.blocks):
         document.title = repair(" ".join(parser.title.split()))  # <title> often names the site too: h1 wins
     return document
@@ -343,7 +358,9 @@ def _read_docx(path: Path, repair: Repairs) -> Document:
     data = read_bytes(path, MAX_DOCX_BYTES)
     _check_docx_archive(data, path)
     document = Document(path)
+    images: list[str] = []
     for paragraph in _word_paragraphs(data, path):
+        images += [" ".join(picture.get("descr", "").split()) for picture in paragraph._p.xpath(".//wp:docPr")]
         text = repair(" ".join(paragraph.text.split()))
         if not text:
             continue
@@ -358,6 +375,7 @@ def _read_docx(path: Path, repair: Repairs) -> Document:
             document.blocks.append(Block(ITEM, text))
         else:
             document.blocks.append(Block(PARAGRAPH, text))
+    _note_images(document, [repair(alt) for alt in images])
     return document
 
 
