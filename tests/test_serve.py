@@ -294,3 +294,23 @@ def test_a_roster_that_cannot_be_read_names_the_upload_not_the_server_folder(cli
     page = client.post("/roster", files={"upload": ("x.csv", "name,language\nA,en\n", "text/csv")}).text
     assert "uploaded roster.csv:1: no patient_id column" in page
     assert "/tmp" not in page and "/work" not in page
+
+
+def test_every_edition_build_prints_can_be_downloaded(client, tmp_path):
+    page = client.get("/handout/retrograde-pyelography/es").text
+    for label in ("Standard", "Large print", "Bilingual with English", "Large-print bilingual with English"):
+        assert f"download>{label}</a>" in page
+    assert "Bilingual" not in client.get("/handout/retrograde-pyelography/en").text  # English beside English: no
+    bilingual = client.get("/handout/retrograde-pyelography/es/pdf", params={"edition": "bilingual-en"})
+    assert 'filename="retrograde-pyelography.es.bilingual-en.pdf"' in bilingual.headers["content-disposition"]
+    (tmp_path / "bilingual.pdf").write_bytes(bilingual.content)
+    text = pdf_text(tmp_path / "bilingual.pdf")
+    assert "Pielografía retrógrada" in text and "This handout explains retrograde pyelography" in text
+    large = client.get("/handout/retrograde-pyelography/en/pdf", params={"edition": "large-print"})
+    assert 'filename="retrograde-pyelography.en.large-print.pdf"' in large.headers["content-disposition"]
+    (tmp_path / "large.pdf").write_bytes(large.content)
+    standard = tmp_path / "standard.pdf"
+    standard.write_bytes(client.get("/handout/retrograde-pyelography/en/pdf").content)
+    assert len(pypdfium2.PdfDocument(tmp_path / "large.pdf")) > len(pypdfium2.PdfDocument(standard))
+    for refused in ("bilingual-fr", "bilingual-en", "../x"):  # only the editions the page offers
+        assert client.get("/handout/retrograde-pyelography/en/pdf", params={"edition": refused}).status_code == 404

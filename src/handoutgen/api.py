@@ -127,18 +127,20 @@ def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[s
 
 
 def render_file(workspace: Workspace, handout_id: str, language: str, *, brand: str | None = None,
-                paper: PaperSize | None = None, allow_stale: bool = False, draft: bool = False) -> bytes:
+                paper: PaperSize | None = None, allow_stale: bool = False, draft: bool = False,
+                large_print: bool = False, bilingual: str | None = None) -> bytes:
     """One handout file of ``workspace`` as PDF bytes, as ``build`` prints it; nothing is written.
 
     A stale or incomplete translation is refused as ``build`` refuses it, unless ``allow_stale``
-    or ``draft`` (the same options as ``build``'s)."""
-    from handoutgen.render.html import render_handout_html
+    or ``draft``; ``large_print`` and ``bilingual`` choose the edition (the same options as
+    ``build``'s)."""
+    from handoutgen.builder import HandoutRenderer
 
     file = workspace.select([handout_id], [language])[0]
-    settings = workspace.render_settings(brand, paper)
-    localized = workspace.load_handout(file, allow_stale, draft)
-    document = render_handout_html(localized, settings)
-    return _renderer(settings.style_path, settings.render_roots).render(document, source=file.path)
+    settings = workspace.render_settings(brand, paper, Edition(large_print, bilingual))
+    renderer = HandoutRenderer(workspace, settings, allow_stale, draft,
+                               pdf=_renderer(settings.style_path, settings.render_roots))
+    return renderer.render(file).pdf
 
 
 def build(workspace: Workspace, ids: list[str] | None = None, languages: list[str] | None = None, *,

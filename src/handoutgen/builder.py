@@ -57,13 +57,15 @@ class HandoutRenderer:
     """Everything one process needs to turn handout files into PDF bytes, set up once."""
 
     def __init__(self, workspace: Workspace, settings: RenderSettings,
-                 allow_stale: bool = False, draft: bool = False, offer: tuple[str, ...] = ()):
+                 allow_stale: bool = False, draft: bool = False, offer: tuple[str, ...] = (),
+                 pdf: PdfRenderer | None = None):
         self.workspace = workspace
         self.settings = settings
         self.allow_stale = allow_stale
         self.draft = draft
         self.offer = offer  # options of the calling command that an error may suggest
-        self.pdf = PdfRenderer(settings.style_path, list(settings.render_roots))
+        # ``pdf``: a renderer the caller keeps warm across calls (api.render_file)
+        self.pdf = pdf or PdfRenderer(settings.style_path, list(settings.render_roots))
 
     def render(self, file: HandoutFile) -> Rendered:
         localized = self.workspace.load_handout(file, self.allow_stale, self.draft, self.offer)

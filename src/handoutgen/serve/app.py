@@ -33,6 +33,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handoutgen import api
+from handoutgen.builder import output_name
 from handoutgen.errors import HandoutgenError
 from handoutgen.model import PaperSize
 from handoutgen.prepared import HandoutFile
@@ -173,6 +174,7 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
         info = await site.run(views.handout_info, workspace, file)
         return page(request, "handout.html.j2", {
             "file": file, "info": info, "preview": preview, "version": version,
+            "editions": views.editions(workspace, file),
             "direction": text_direction(file.language),
             "path": file.path.relative_to(site.root).as_posix(),
         })
@@ -187,16 +189,23 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
 
     async def download(request: Request) -> Response:
         workspace, file = known_file(request)
+        offered = views.editions(workspace, file)
+        name = request.query_params.get("edition", "standard")
+        if name not in offered:  # only an edition the page offers: never a language from the request
+            raise HTTPException(404)
+        edition = offered[name][1]
         draft = request.query_params.get("draft") == "1"
         try:
-            pdf = await site.run(lambda: api.render_file(workspace, file.id, file.language, brand=site.brand,
-                                                         paper=site.paper, draft=draft))
+            pdf = await site.run(lambda: api.render_file(
+                workspace, file.id, file.language, brand=site.brand, paper=site.paper, draft=draft,
+                large_print=edition.large_print, bilingual=edition.second_language))
         except HandoutgenError as error:
-            return page(request, "refused.html.j2", {"file": file, "errors": views.error_lines(error, site.root)},
-                        status_code=409, live=False)
-        name = f"{file.id}.{file.language}{'.draft' if draft else ''}.pdf"
+            return page(request, "refused.html.j2", {"file": file, "errors": views.error_lines(error, site.root),
+                                                     "edition": name}, status_code=409, live=False)
+        filename = output_name(file, edition).removesuffix(".pdf") + (".draft" if draft else "") + ".pdf"
         return Response(pdf, media_type="application/pdf",
-                        headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"})
+                        headers={"content-disposition": f'attachment; filename="{filename}"',
+                                 "cache-control": "no-store"})
 
     async def translation(request: Request) -> Response:
         workspace = site.workspace()

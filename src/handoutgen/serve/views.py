@@ -18,6 +18,7 @@ from handoutgen.model import PaperSize
 from handoutgen.packets.manifest import ManifestRow
 from handoutgen.prepared import HandoutFile
 from handoutgen.render.html import text_direction
+from handoutgen.render.settings import STANDARD, Edition
 from handoutgen.workspace import Workspace
 
 # Rasterised pages: about 920 px wide on letter paper, sharp enough to read at 200% zoom.
@@ -151,6 +152,18 @@ def render_preview(workspace: Workspace, file: HandoutFile, brand: str | None, p
         return Preview(pages=pages)
     finally:
         document.close()
+
+
+def editions(workspace: Workspace, file: HandoutFile) -> dict[str, tuple[str, Edition]]:
+    """The editions ``build`` can print of ``file``, by the name the download link uses: standard
+    and large print; bilingual with English too for a handout in another language that has one."""
+    found = {"standard": ("Standard", STANDARD), "large-print": ("Large print", Edition(large_print=True))}
+    if file.language != "en" and find_file(workspace, file.id, "en") is not None:
+        for large_print in (False, True):
+            edition = Edition(large_print, "en")
+            found[edition.suffix.lstrip(".")] = (edition.describe().capitalize().replace("(en)", "with English"),
+                                                 edition)
+    return found
 
 
 @dataclass
