@@ -325,6 +325,14 @@ def test_images_are_not_imported_but_the_reviewer_is_told_of_each(cli, workspace
             in draft["review_notes"])
 
 
+def test_a_backslash_n_in_text_with_real_line_breaks_means_itself(cli, workspace, tmp_path):
+    source = tmp_path / "paths.txt"
+    source.write_text("Scan results are saved.\nThe folder is C:\\notes\\scans on the desk.\n", encoding="utf-8")
+    _, draft = imported(cli, workspace, source, "paths")
+    assert draft["overview"] == ["The folder is C:\\notes\\scans on the desk."]
+    assert not any("escape" in note for note in draft["review_notes"])
+
+
 def test_a_near_repeat_is_dropped_and_named_beside_the_sentence_kept(cli, workspace, tmp_path):
     source = tmp_path / "scan.md"
     source.write_text("The scan takes about ten minutes in the clinic.\n\n"

@@ -75,7 +75,7 @@ def read_document(path: Path, repair: Repairs) -> Document:
 # Plain text and Markdown ----------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-# Exports that escaped line breaks ("...bladder.\n\nThe primary...") as two characters.
+# One-line exports that escaped their line breaks ("...bladder.\n\nThe primary...") as two characters.
 _ESCAPED_BREAK = re.compile(r"(?:\\r)?\\n")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
 _LIST_ITEM = re.compile(r"^(?:[-*•‣◦–]|(\d{1,2})[.)])\s+(.+)$")
@@ -107,7 +107,7 @@ def _decoded(path: Path, document: Document) -> str:
 
 def _text_body(path: Path, document: Document, repair: Repairs) -> str:
     text = _front_matter(_decoded(path, document), document)
-    if _ESCAPED_BREAK.search(text):
+    if "\n" not in text.strip() and _ESCAPED_BREAK.search(text):  # a real line break: "\n" means itself
         count = len(_ESCAPED_BREAK.findall(text))
         text = _ESCAPED_BREAK.sub("\n", text)
         document.notes.append(f"Read {count} literal '\\n' escape(s) in the source as line breaks.")
@@ -156,6 +156,11 @@ def _read_text(path: Path, repair: Repairs) -> Document:
     lines = [line.strip() for line in _text_body(path, document, repair).split("\n")]
     blocks = document.blocks
     paragraph: list[str] = []
+    following_lines: list[str | None] = [None] * len(lines)  # the next non-blank line after each line
+    upcoming: str | None = None
+    for index in range(len(lines) - 1, -1, -1):
+        following_lines[index] = upcoming
+        upcoming = lines[index] or upcoming
 
     def flush() -> None:
         if paragraph:
@@ -163,7 +168,7 @@ def _read_text(path: Path, repair: Repairs) -> Document:
             paragraph.clear()
 
     for index, line in enumerate(lines):
-        following = next((later for later in lines[index + 1:] if later), None)
+        following = following_lines[index]
         if not line:
             flush()
         elif heading := _MD_HEADING.match(line):
