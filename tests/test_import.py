@@ -415,3 +415,18 @@ def test_an_imported_draft_builds_into_a_pdf(cli, workspace):
     assert "What is retrograde pyelography and when is it used?" in text
     assert "cystoscopy—a procedure where a scope is placed through the urethra" in text
     assert "Not yet reviewed by a clinician" in text
+
+
+@pytest.mark.parametrize(("heading", "section"), [
+    ("Why is it done?", "reasons"), ("Indications", "reasons"), ("How to get ready", "preparation"),
+    ("What to expect", "what_to_expect.during"), ("What happens after the test?", "what_to_expect.after"),
+    ("Caring for yourself at home", "aftercare.instructions"), ("Possible complications", "risks"),
+    ("Benefits", "benefits"), ("When to call your doctor", "when_to_call.warning_signs"),
+    ("Questions to ask your care team", "questions"), ("Words to know", "words_to_know"),
+    ("Frequently asked questions", None),  # answers as well as questions: left for the reviewer
+    ("Billing and insurance", None),
+])
+def test_section_names_an_editor_would_write(heading, section):
+    from handoutgen.importer.sections import section_for
+
+    assert section_for(heading) == section

@@ -29,7 +29,7 @@ _SECTION_PHRASES: tuple[tuple[str, str], ...] = (
     ("reasons", r"why|indications?|reasons?|used for|uses"),
     ("what_to_expect.during", r"what to expect|during|what happens|the procedure|procedure steps|steps|"
                               r"how (?:it is|is it) done"),
-    ("questions", r"questions"),
+    ("questions", r"(?<!asked )questions"),  # a "Frequently asked questions" page holds answers too
     (WORDS_TO_KNOW, r"words to know|glossary|terms to know|key terms|definitions"),
     (OVERVIEW, r"what (?:is|are)|overview|introduction|about"),
 )
