@@ -147,7 +147,7 @@ def render_preview(workspace: Workspace, file: HandoutFile, brand: str | None, p
         pages = []
         for page in document:
             buffer = io.BytesIO()
-            page.render(scale=PAGE_SCALE).to_pil().save(buffer, format="PNG", optimize=False)
+            page.render(scale=PAGE_SCALE).to_pil().save(buffer, format="PNG", compress_level=1)  # fast: served locally
             pages.append(buffer.getvalue())
         return Preview(pages=pages)
     finally:
