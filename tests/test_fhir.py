@@ -12,8 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import REPO, pdf_pages_text
+from test_fuzz import fuzz_settings
 from handoutgen.errors import HandoutgenError
 from handoutgen.model import FhirSettings
 from handoutgen.packets.roster import load_roster
@@ -297,3 +300,42 @@ def test_an_entry_without_a_resource_is_a_failed_row(tmp_path):
     first, second = load_roster(save(tmp_path, data), fhir=SETTINGS).entries
     assert first.row is not None
     assert second.row is None and "bundle entry 2 holds no resource" in second.error.message
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.sampled_from(
+        ["Patient/p-ok", "#p", "Appointment", "Patient", "Bundle", "include", "cancelled", "2026-12-01T09:30:00Z"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value, here=()):
+    """Every place in a JSON value where a value can be replaced."""
+    yield here
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from _paths(child, (*here, key))
+
+
+@fuzz_settings()
+@given(data=st.data())
+def test_a_mangled_bundle_never_crashes_the_reader(tmp_path_factory, data):
+    """Any value anywhere in a bundle replaced by any JSON: a roster, or one HandoutgenError."""
+    bundle_data = bundle(appointment("a-ok", "Patient/p-ok", contained=[patient("p", "MRN-C", "Three", "es")]),
+                         appointment("a-2", "#p"), included=(patient("p-ok", "MRN-OK", "One", "es"),))
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.sampled_from(list(_paths(bundle_data))))
+        if not where:
+            continue
+        parent = bundle_data
+        for key in where[:-1]:
+            parent = parent[key]
+        parent[where[-1]] = data.draw(JSON_VALUES)
+    path = tmp_path_factory.mktemp("fuzz") / "schedule.json"
+    path.write_text(json.dumps(bundle_data), encoding="utf-8")
+    try:
+        roster = load_roster(path, fhir=SETTINGS)
+    except HandoutgenError:
+        return
+    assert roster.entries and all((e.row is None) != (e.error is None) for e in roster.entries)

@@ -21,7 +21,6 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.appointment import Appointment
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.humanname import HumanName
 from pydantic import ValidationError
@@ -72,12 +71,15 @@ def _validated(name: str, resource: dict[str, Any]) -> Any:
         raise RowProblem(f"{name} gives a key twice")
     try:
         model_class = get_fhir_model_class(str(resource.get("resourceType")))
-    except KeyError:
+    except (KeyError, ValueError):  # "not a valid FHIR Model"
         raise RowProblem(f"{name} has no known resourceType") from None
     try:
         return model_class.model_validate(resource)
     except ValidationError as error:
         raise RowProblem(_validation_message(name, error)) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:  # the library tripped on odd input
+        raise RowProblem(f"{name} is not a valid FHIR R4 resource (the FHIR library cannot read it: "
+                         f"{type(error).__name__})") from None
 
 
 class BundleIndex:
@@ -293,11 +295,10 @@ def load_bundle(path: Path, bundle: dict[str, Any], settings: FhirSettings | Non
                           "in handoutgen.yaml to read it as a roster", Location(path))
     if DUPLICATE_KEYS in bundle:
         raise SourceError("the Bundle gives a key twice", Location(path))
-    shell = {k: v for k, v in bundle.items() if k != "entry"}
     try:
-        Bundle.model_validate(shell)
-    except ValidationError as error:
-        raise SourceError(_validation_message("the Bundle", error), Location(path)) from None
+        _validated("the Bundle", {k: v for k, v in bundle.items() if k != "entry"})
+    except RowProblem as problem:
+        raise SourceError(problem.message, Location(path)) from None
     if bundle.get("type") not in BUNDLE_TYPES:
         raise SourceError(f"Bundle type must be {' or '.join(BUNDLE_TYPES)} (a schedule search or collection)",
                           Location(path, None, "type"))
