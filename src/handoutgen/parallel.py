@@ -1,4 +1,7 @@
-"""The one process pool of handoutgen, and what every worker of it does.
+"""The one process pool of handoutgen, what every worker of it does, and the Executor seam.
+
+A stage that fans out asks an Executor to run its items: LocalExecutor is the pool below;
+dask_executor.DaskExecutor runs the same items on a cluster (``--executor dask``).
 
 Workers leave when the run that started it is gone.
 
