@@ -314,3 +314,12 @@ def test_every_edition_build_prints_can_be_downloaded(client, tmp_path):
     assert len(pypdfium2.PdfDocument(tmp_path / "large.pdf")) > len(pypdfium2.PdfDocument(standard))
     for refused in ("bilingual-fr", "bilingual-en", "../x"):  # only the editions the page offers
         assert client.get("/handout/retrograde-pyelography/en/pdf", params={"edition": refused}).status_code == 404
+
+
+def test_a_broken_setting_is_named_on_every_page_it_spoils(client, workspace):
+    edit(workspace, "paper: letter", "paper: tabloid", path=Path("handoutgen.yaml"))
+    index = text_of(client.get("/").text)
+    assert "Files that do not load or that every handout needs" in index
+    assert re.search(r"handoutgen.yaml:\d+: error: field 'paper'", index), index
+    handout = text_of(client.get("/handout/retrograde-pyelography/en").text)
+    assert "This handout cannot be printed as saved" in handout and "handoutgen.yaml:" in handout

@@ -85,7 +85,7 @@ def _shown(row: IndexRow, text: str, show: str) -> bool:
 def _counts(findings: list[Problem], root: Path) -> dict[Path, dict[str, int]]:
     counts: dict[Path, dict[str, int]] = {}
     for finding in findings:
-        per_file = counts.setdefault(finding.path.resolve() if finding.path.is_absolute() else root / finding.path, {})
+        per_file = counts.setdefault((root / finding.path).resolve(), {})  # an absolute path stays as it is
         per_file[finding.severity] = per_file.get(finding.severity, 0) + 1
     return counts
 
@@ -94,10 +94,14 @@ def index_rows(workspace: Workspace, text: str = "", show: str = "all") -> tuple
     """Handouts × languages with their status, the ones matching the filter; how many there are in
     all; and the problems of files that do not load."""
     rows_data, problems = api.handout_rows(workspace)
-    counts = _counts(api.check(workspace).findings, workspace.root)
+    findings = api.check(workspace).findings
+    counts = _counts(findings, workspace.root)
+    # Settings, brand and jargon-list errors concern every handout: shown above the table.
+    shared = [f.render(workspace.root) for f in findings if f.severity == ERROR
+              and not (workspace.root / f.path).resolve().is_relative_to(workspace.handouts_dir)]
     rows = []
     for data in rows_data:
-        count = counts.get(workspace.root / data["path"], {})
+        count = counts.get((workspace.root / data["path"]).resolve(), {})
         rows.append(IndexRow(
             id=data["id"], language=data["language"], direction=text_direction(data["language"]),
             path=data["path"], title=data.get("title", ""), version=data.get("version", ""),
@@ -107,18 +111,23 @@ def index_rows(workspace: Workspace, text: str = "", show: str = "all") -> tuple
         ))
     rows += _missing_translations(workspace, {(r.id, r.language) for r in rows})
     rows.sort(key=lambda r: (r.id, r.is_translation, r.language))
-    return [r for r in rows if _shown(r, text, show)], len(rows), [line for e in problems for line in error_lines(e, workspace.root)]
+    lines = shared + [line for e in problems for line in error_lines(e, workspace.root)]
+    return [r for r in rows if _shown(r, text, show)], len(rows), list(dict.fromkeys(lines))
 
 
 def _missing_translations(workspace: Workspace, present: set[tuple[str, str]]) -> list[IndexRow]:
     """A row for each language in the config's ``languages`` a handout has no file for yet."""
-    missing = []
+    missing: list[IndexRow] = []
+    try:
+        languages = workspace.translation_languages()
+    except HandoutgenError:  # handoutgen.yaml does not load: the index shows its error
+        return missing
     for handout_id in sorted({f.id for f in workspace.handout_files()}):
         try:
             _, source = workspace.find_source(handout_id)
         except HandoutgenError:  # its own row already says it does not load
             continue
-        for language in workspace.translation_languages():
+        for language in languages:
             if (handout_id, language) not in present and language != source.language:
                 missing.append(IndexRow(id=handout_id, language=language, direction=text_direction(language),
                                         path="", title=source.title, review="draft", translation="missing"))
@@ -181,7 +190,7 @@ class HandoutInfo:
 
 def handout_info(workspace: Workspace, file: HandoutFile) -> HandoutInfo:
     info = HandoutInfo(findings=[f for f in api.check(workspace, [file.id]).findings
-                                 if f.path.resolve() == file.path.resolve()])
+                                 if (workspace.root / f.path).resolve() == file.path.resolve()])
     try:
         localized = workspace.load_handout(file, draft=True)
     except HandoutgenError:  # the preview shows the error
