@@ -120,6 +120,12 @@ def test_the_preview_follows_every_save(served, browser):
     expect(heading).to_contain_text("Retrograde Pyelography")
     expect(pages.first).to_be_visible()
 
+    # A saved stylesheet is a new render too: the pages are replaced by their new images.
+    before = pages.first.get_attribute("src")
+    with (workspace / "styles/handout.css").open("a", encoding="utf-8") as css:
+        css.write("\nh1 { letter-spacing: 0.05em; }\n")
+    expect(pages.first).not_to_have_attribute("src", before, timeout=UPDATE_WITHIN_MS)
+
 
 def test_a_translator_sees_the_segment_an_edit_made_stale(served, browser):
     from playwright.sync_api import expect
