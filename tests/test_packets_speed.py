@@ -58,3 +58,22 @@ def test_a_rare_name_character_still_prints(chinese, tmp_path):
     # 喆 comes from the whole Noto Sans CJK SC; everything else from the small faces.
     assert any(name.endswith("+Noto-Sans-CJK-SC") for name in pdf_fonts(tmp_path / "cover.pdf"))
     assert manifest(chinese)[1]["status"] == "ok"
+
+
+def test_the_print_job_stores_each_handout_once(cli, workspace, tmp_path):
+    from conftest import pdf_text
+
+    rows = [(f"P2{n:02d}", f"Patient {n}", "en", RETRO, f"2026-12-0{1 + n % 5}T09:30", "ok") for n in range(8)]
+    roster = write_roster(tmp_path / "roster.csv", rows)
+    out, combined = tmp_path / "packets", tmp_path / "print.pdf"
+    assert cli("packets", roster, "--out", out, "--combined", combined, "-j", "1", "-w", workspace).exit_code == 0
+    records = manifest(out)
+    with pikepdf.open(combined) as pdf:
+        assert len(pdf.pages) == sum(r["pages"] for r in records)
+        assert "/StructTreeRoot" in pdf.Root and pdf.Root.MarkInfo.Marked
+    text = pdf_text(combined)
+    positions = [text.index(f"Dear Patient {n},") for n in range(8)]
+    assert positions == sorted(positions)  # every cover, in roster order
+    # Eight copies of the same handout, stored once: the job weighs far less than the packets.
+    packets = sum((out / r["output"]).stat().st_size for r in records)
+    assert combined.stat().st_size < packets / 3

@@ -14,7 +14,9 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from handoutgen.errors import HandoutgenError, Location
 
@@ -45,12 +47,17 @@ def ensure_private_dir(folder: Path, restrict: bool = False) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    write_atomic_with(path, lambda handle: handle.write(data))
+
+
+def write_atomic_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write_atomic`` for output made while it is written (a large file never held in memory)."""
     ensure_private_dir(path.parent)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, path)

@@ -54,7 +54,7 @@ from handoutgen.remote import Shipment, start_shipped
 from handoutgen.workspace import Workspace
 from handoutgen.write import (
     FATAL_WRITE_ERRORS, OutputError, ensure_private_dir, output_error, private_temp_dir,
-    remove_stale_temp_files, write_atomic,
+    remove_stale_temp_files, write_atomic, write_atomic_with,
 )
 
 LOCK_FILE = ".handoutgen.lock"
@@ -465,7 +465,7 @@ def _make_locked(workspace: Workspace, roster: Roster, options: PacketOptions, s
     if options.combined is not None:
         ok_paths = [out_dir / r.output for r in ordered if r.status == OK]
         try:
-            write_atomic(options.combined, combine(ok_paths))
+            write_atomic_with(options.combined, lambda handle: combine(ok_paths, handle))
         except OSError as error:
             raise output_error(error, options.combined) from None
     return ordered

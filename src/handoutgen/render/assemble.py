@@ -8,9 +8,11 @@ bytes, which is what makes ``--resume`` checkable.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from contextlib import ExitStack
 from pathlib import Path
+from typing import BinaryIO
 
 import pikepdf
 
@@ -50,17 +52,56 @@ def assemble_packet(
         return buffer.getvalue(), len(packet.pages)
 
 
-def combine(paths: list[Path]) -> bytes:
-    """One print job: every packet in order (each already duplex-padded if asked), one structure tree."""
-    with pikepdf.new() as combined:
-        sources = []
-        try:
-            for path in paths:
-                sources.append(pikepdf.open(path))
-            merge(combined, [Part(source) for source in sources], COMBINED_TITLE)
-            buffer = io.BytesIO()
-            combined.save(buffer, deterministic_id=True, min_version=PDF_VERSION)
-            return buffer.getvalue()
-        finally:
-            for source in sources:
-                source.close()
+def combine(paths: list[Path], output: BinaryIO) -> None:
+    """One print job: every packet in order (each already duplex-padded if asked), one structure
+    tree, saved straight into ``output``.
+
+    Every packet carries its own copy of the same handouts; in the print job each distinct
+    stream (a handout page's content, a font program, an image) is stored once and every page
+    refers to it, so the file is about the size of the covers plus one copy of each handout.
+    """
+    with pikepdf.new() as combined, ExitStack() as stack:
+        sources = [stack.enter_context(pikepdf.open(path)) for path in paths]
+        merge(combined, [Part(source) for source in sources], COMBINED_TITLE)
+        share_identical_streams(combined)
+        # object streams: the structure elements, a few hundred per packet, compress well together
+        combined.save(output, deterministic_id=True, min_version=PDF_VERSION,
+                      object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+
+def share_identical_streams(pdf: pikepdf.Pdf) -> None:
+    """Pages refer to one object for streams with the same bytes and dictionary."""
+    canonical: dict[tuple[bytes, bytes], pikepdf.Object] = {}
+    done: set[tuple[int, int]] = set()
+
+    def shared(obj: pikepdf.Object) -> pikepdf.Object:
+        """``obj`` with its members shared (bottom-up); a stream is swapped for its first twin."""
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
+            return obj
+        if obj.is_indirect:
+            if obj.objgen in done:
+                return obj
+            done.add(obj.objgen)
+        if isinstance(obj, pikepdf.Array):
+            for index, item in enumerate(obj):
+                if (swapped := shared(item)) is not item:
+                    obj[index] = swapped
+            return obj
+        holder = obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj
+        for key in list(holder.keys()):
+            if key in ("/Parent", "/P", "/StructParent", "/StructParents"):
+                continue  # back up the page tree or into the structure tree: not a resource
+            value = holder[key]
+            if (swapped := shared(value)) is not value:
+                holder[key] = swapped
+        if not isinstance(obj, pikepdf.Stream):
+            return obj
+        key = (hashlib.sha256(obj.read_raw_bytes()).digest(), holder.unparse())
+        return canonical.setdefault(key, obj)
+
+    for page in pdf.pages:
+        for name in ("/Contents", "/Resources"):
+            if name in page.obj:
+                value = page.obj[name]
+                if (swapped := shared(value)) is not value:
+                    page.obj[name] = swapped
