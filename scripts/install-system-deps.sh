@@ -7,6 +7,7 @@
 #   (fonts-noto-cjk), so patient names and translations never print as empty boxes;
 # - GNU gettext: the tests check exported translation files with `msgfmt --check`.
 # - poppler-utils: the tests read our PDFs back with pdftotext, as a search tool would.
+# - zbar-tools: the tests scan the printed QR codes back (zbarimg) to the address they stand for.
 # - chromium: the tests drive Debian's browser (Playwright, no browser download) against
 #   `handoutgen serve`, and bench/ compares its PDF route side by side.
 set -euo pipefail
@@ -19,6 +20,7 @@ ldconfig -p | grep -q 'libpango-1\.0\.so\.0' || need+=(libpango-1.0-0 libpangoft
 [ -x /usr/bin/msgfmt ] || need+=(gettext)
 [ -x /usr/bin/pdftotext ] || need+=(poppler-utils)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/zbarimg ] || need+=(zbar-tools)
 # IANA time zones (zoneinfo): FHIR appointment times are shown in the clinic's zone.
 [ -f /usr/share/zoneinfo/America/New_York ] || need+=(tzdata)
 

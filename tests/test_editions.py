@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import ctypes
+import io
 import re
+import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +22,9 @@ import pypdfium2.raw as pdfium
 import pytest
 from pdfua import validate
 
-from conftest import REPO, pdf_text
+from conftest import HANDOUT, REPO, line_of, pdf_text
 from handoutgen.i18n.catalogs import translations_for
+from handoutgen.render.tags import structure_elements
 
 RETRO = "retrograde-pyelography"
 INCH = 72.0  # PDF points
@@ -333,3 +336,97 @@ def test_a_row_asking_for_an_edition_it_cannot_have_fails_by_name(roster_run, pa
     row = {"X1": 4, "X2": 5, "X3": 6}[patient]
     assert re.search(rf"roster\.csv: row {row} \({patient}\): .*{re.escape(message.split(':')[0])}", result.stderr)
     assert not (packets / f"{patient}.pdf").exists()
+
+
+# --- QR links ------------------------------------------------------------------------------
+
+WEB = "https://riverside-urology.example/handouts/retrograde-pyelography"  # example clinic addresses
+VIDEO = "https://riverside-urology.example/videos/retrograde-pyelography"
+VIDEO_ES = "https://riverside-urology.example/es/videos/retrograde-pyelography"
+
+
+def add_links(workspace: Path, links: str, path: Path = HANDOUT) -> None:
+    """Give a handout file ``links:`` (YAML lines) before its review notes or segments."""
+    text = (workspace / path).read_text(encoding="utf-8")
+    anchor = next(a for a in ("\nreview_notes:", "\nsegments:") if a in text)
+    (workspace / path).write_text(text.replace(anchor, "\nlinks:\n" + links.rstrip() + anchor, 1), encoding="utf-8")
+
+
+def scanned(path: Path, page: int, folder: Path) -> set[str]:
+    """The addresses a phone would read from the QR codes on ``page`` (zbarimg on a 200 dpi image)."""
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", str(page), "-l", str(page), str(path), str(folder / "scan")],
+                   check=True)
+    (image,) = folder.glob("scan*.png")
+    found = subprocess.run(["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True)
+    image.unlink()
+    return set(found.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory) -> dict[str, Path]:
+    """The retrograde sample with a web page and a video, and a Spanish video of its own."""
+    from conftest import copy_sample_workspace, run_cli
+
+    root = copy_sample_workspace(tmp_path_factory.mktemp("links") / "ws")
+    add_links(root, f"  web: {WEB}\n  video: {VIDEO}\n")
+    add_links(root, f"  web: {WEB}?lang=es\n  video: {VIDEO_ES}\n", Path(f"handouts/{RETRO}/es.yaml"))
+    out = root / "out"
+    result = run_cli("build", RETRO, "--out", out, "-j", "2", "-w", root)
+    assert result.exit_code == 0, result.stderr
+    return {language: out / f"{RETRO}.{language}.pdf" for language in ("en", "es", "ar", "zh-Hans")}
+
+
+def test_links_print_as_qr_codes_that_scan_to_their_address(linked, tmp_path):
+    last = pages(linked["en"])
+    assert scanned(linked["en"], last, tmp_path) == {WEB, VIDEO}
+    text = pdf_text(linked["en"])
+    assert "Read this online" in text and "Watch the video" in text
+    assert "riverside-urology.example/videos/retrograde-pyelography" in text.replace(" ", "")
+
+
+def test_a_translation_may_link_its_own_video(linked, tmp_path):
+    assert scanned(linked["es"], pages(linked["es"]), tmp_path) == {f"{WEB}?lang=es", VIDEO_ES}
+    text = pdf_text(linked["es"])
+    assert translations_for("es").gettext("Watch the video") in text
+    # a translation without links of its own prints the source's
+    assert scanned(linked["ar"], pages(linked["ar"]), tmp_path) == {WEB, VIDEO}
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "zh-Hans"])
+def test_qr_codes_are_figures_whose_alt_text_says_where_they_lead(linked, language):
+    with pikepdf.open(linked[language]) as pdf:
+        figures = [str(e.Alt) for e in structure_elements(pdf.Root.StructTreeRoot) if e.S == pikepdf.Name.Figure]
+    leads = [alt for alt in figures if VIDEO in alt]
+    assert len(leads) == 1 and leads[0] == translations_for(language).gettext("QR code linking to %(url)s") % {"url": VIDEO}
+    assert [(f.rule_id, f.message) for f in validate(str(linked[language])).findings] == []
+
+
+def test_qr_codes_are_drawn_offline(monkeypatch):
+    """The codes are drawn in the render itself: no connection is even attempted."""
+    import socket
+
+    import handoutgen
+    from handoutgen.load import load_yaml
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the render tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    handout = load_yaml(REPO / HANDOUT).data | {"links": {"web": WEB}}
+    brand = load_yaml(REPO / "styles/brands/riverside/brand.yaml").data | {"logo": ""}
+    pdf = handoutgen.render_pdf(handout, brand=brand)
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        alts = [str(e.Alt) for e in structure_elements(opened.Root.StructTreeRoot) if e.S == pikepdf.Name.Figure]
+    assert f"QR code linking to {WEB}" in alts
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://riverside-urology.example/stent", "use an https:// address"),
+    ("https://riverside urology.example", "not a web address"),
+])
+def test_check_accepts_only_https_links_and_names_the_line(cli, workspace, url, message):
+    add_links(workspace, f"  video: {url}\n")
+    result = cli("check", "-w", workspace)
+    assert result.exit_code == 1
+    line = line_of(workspace, "video:")
+    assert f"{HANDOUT}:{line}: error: field 'links.video': {message}" in result.stdout + result.stderr

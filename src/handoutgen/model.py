@@ -134,6 +134,27 @@ class WhenToCall(Strict):
     )
 
 
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:[/?#][^\s<>\"]*)?$")
+
+
+def _https_url(value: str) -> str:
+    if not value.lower().startswith("https://"):
+        raise ValueError("use an https:// address: a QR code must not lead a patient to an unencrypted page")
+    if not _HTTPS_URL.match(value):
+        raise ValueError("not a web address like https://clinic.example/kidney-stent (no spaces)")
+    return value
+
+
+HttpsUrl = Annotated[str, Field(max_length=300), AfterValidator(_https_url)]
+
+
+class Links(Strict):
+    """Web addresses printed under "About this handout" as QR codes, each with its address beneath."""
+
+    web: HttpsUrl | None = Field(None, description="This handout on the clinic's website (https only).")
+    video: HttpsUrl | None = Field(None, description="A video about the procedure (https only).")
+
+
 class Handout(Strict):
     """One procedure handout in one language (``handouts/<id>/<language>.yaml``)."""
 
@@ -145,6 +166,7 @@ class Handout(Strict):
     last_reviewed: IsoDate = Field(description="Date the content was last reviewed or updated.")
     reviewed_by: str = Field("", description='Empty prints "Not yet reviewed by a clinician".')
     sources: list[Source] = Field(min_length=1)
+    links: Links = Field(Links(), description="Printed as QR codes; a translation may give its own.")
     review_notes: list[str] = Field(
         [], description="Notes for the reviewing clinician; never printed."
     )
@@ -428,4 +450,5 @@ class Translation(Strict):
     )
     translated_by: str = ""
     reviewed_by: str = Field("", description="The qualified medical translator who reviewed it.")
+    links: Links | None = Field(None, description="Replaces the source's links (e.g. a video in this language).")
     segments: dict[str, SegmentTranslation] = {}

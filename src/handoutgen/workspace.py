@@ -199,6 +199,8 @@ class Workspace:
                 Location(file.path),
             )
         handout, untranslated, stale = localize(source, translation, allow_stale, draft)
+        if translation.links is not None:  # its own web page or video in this language
+            handout = handout.model_copy(update={"links": translation.links})
         stored_as = align(segments(source), translation.segments).stored_as
         return Localized(handout, translation, state, tuple(untranslated), tuple(stale), draft, stored_as)
 

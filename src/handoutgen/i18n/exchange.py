@@ -308,7 +308,7 @@ def _read_xliff(path: Path) -> tuple[str, str, list[Incoming]]:
 
 def dump_translation(translation: Translation, order: list[str]) -> bytes:
     """The translation as YAML, segments in source order (obsolete ones last, never dropped)."""
-    data = translation.model_dump(mode="json", exclude={"segments"})
+    data = translation.model_dump(mode="json", exclude={"segments"} | ({"links"} if translation.links is None else set()))
     ordered = [i for i in order if i in translation.segments]
     ordered += [i for i in translation.segments if i not in ordered]
     data["segments"] = {i: translation.segments[i].model_dump(mode="json", exclude_defaults=True) for i in ordered}

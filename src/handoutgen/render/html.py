@@ -22,11 +22,12 @@ from handoutgen.errors import Location, RenderError
 from handoutgen.model import RosterRow
 from handoutgen.i18n.catalogs import translations_for
 from handoutgen.prepared import Localized
+from handoutgen.render.qr import qr_svg, short_url
 from handoutgen.render.settings import RenderSettings
 
 HANDOUT_TEMPLATE = "handout.html.j2"
 PAGE_CSS_TEMPLATE = "page.css.j2"
-HANDOUT_STYLESHEETS = ("fonts/fonts.css", "handout.css")
+HANDOUT_STYLESHEETS = ("fonts/fonts.css", "handout.css", "links.css")
 COVER_TEMPLATE = "cover.html.j2"
 COVER_PAGE_CSS_TEMPLATE = "cover-page.css.j2"
 COVER_STYLESHEETS = ("fonts/fonts.css", "cover.css")
@@ -157,6 +158,8 @@ def render_handout_html(localized: Localized, settings: RenderSettings) -> HtmlD
         "source_direction": text_direction(translation.source_language if translation else handout.language),
         "long_date": partial(long_date, language=handout.language),
         "edition": settings.edition,
+        "qr_svg": qr_svg,  # handout.links as QR codes (templates/qr-links.html.j2)
+        "short_url": short_url,
     }
     html, page_css = _render(settings.template_path, handout.language, (HANDOUT_TEMPLATE, PAGE_CSS_TEMPLATE), context)
     return HtmlDocument(html, page_css, settings.base.as_uri() + "/", HANDOUT_STYLESHEETS + settings.edition.stylesheets)
