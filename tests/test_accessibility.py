@@ -21,6 +21,7 @@ import pytest
 from pdfua import validate
 
 from conftest import REPO, pdf_pages_text, pdf_text, run_cli
+from handoutgen.markup import plain_text
 from handoutgen.render.assemble import assemble_packet
 from handoutgen.render.tags import Part, merge
 from handoutgen.workspace import Workspace
@@ -271,11 +272,12 @@ def arabic_words(text: str) -> Counter:
 
 
 def printed_strings(value) -> list[str]:
-    """Every text of a localized handout that is printed (not ids, URLs or reviewer notes)."""
+    """Every text of a localized handout that is printed (not ids, URLs or reviewer notes; not a
+    figure's file or its alt text, which is the Figure's /Alt), as the words a reader sees."""
     if isinstance(value, str):
-        return [value]
+        return [plain_text(value)]
     if isinstance(value, dict):
-        return [s for key, item in value.items() if key not in ("review_notes", "id", "language", "url")
+        return [s for key, item in value.items() if key not in ("review_notes", "id", "language", "url", "src", "alt")
                 for s in printed_strings(item)]
     if isinstance(value, (list, tuple)):
         return [s for item in value for s in printed_strings(item)]

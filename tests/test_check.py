@@ -33,11 +33,11 @@ def test_misspelt_nested_key(cli, workspace):
 
 def test_wrong_type_names_the_field(cli, workspace):
     edit(workspace, 'version: "1.0"', "version: 1.0")
-    edit(workspace, "questions:\n  - Why do I need this test?", "questions: Why do I need this test?")
+    edit(workspace, "questions:\n  checklist: true", "questions: Why do I need this test?\nnot_questions:\n  checklist: true")
     result = cli("check", "--workspace", workspace)
     assert result.exit_code == 1
     assert f"{HANDOUT}:{line_of(workspace, 'version: 1.0')}: error: field 'version': write it as text in quotes" in result.stderr
-    assert f"{HANDOUT}:{line_of(workspace, 'questions:')}: error: field 'questions': Input should be a valid list (got str)" in result.stderr
+    assert f"{HANDOUT}:{line_of(workspace, 'questions:')}: error: field 'questions': a section is a list, or an object with intro, items, checklist, figure or table" in result.stderr
 
 
 def test_missing_required_field_points_at_the_parent(cli, workspace):

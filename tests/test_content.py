@@ -21,11 +21,14 @@ GOOD = {
     "last_reviewed": TODAY.isoformat(),
     "reviewed_by": "Dr. Ada Example",
     "sources": [{"title": "Clinic protocol"}],
-    "overview": ["A stent is a thin tube. It keeps urine flowing from your kidney to your bladder."],
+    "overview": {
+        "items": ["A stent is a thin tube. It keeps urine flowing from your kidney to your bladder."],
+        "figure": {"src": "stent.svg", "alt": "A thin tube runs from a kidney down to the bladder."},
+    },
     "reasons": ["Your doctor wants to see if the stent is still in the right place."],
     "preparation": ["Drink a glass of water before you come.", "Bring a list of your medicines."],
     "what_to_expect": {"during": ["You lie on a table.", "The nurse takes a few pictures."]},
-    "aftercare": {"instructions": ["You can go home the same day."]},
+    "aftercare": {"instructions": {"checklist": True, "items": ["You can go home the same day."]}},
     "when_to_call": {"warning_signs": ["A fever."], "emergency": ["You cannot pass urine at all."]},
     "questions": ["When will the stent come out?"],
 }
@@ -35,6 +38,9 @@ def write(workspace: Path, data: dict, language: str = "en") -> Path:
     path = workspace / "handouts" / data["id"] / f"{language}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    # The picture GOOD's figure names (PEMAT's visual-aid item).
+    (path.parent / "stent.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+                                           '<line x1="5" y1="0" x2="5" y2="10" stroke="#000"/></svg>')
     return path
 
 

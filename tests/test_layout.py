@@ -22,7 +22,7 @@ import pytest
 
 from conftest import REPO
 from handoutgen.builder import HandoutRenderer
-from handoutgen.model import RosterRow
+from handoutgen.model import RosterRow, section_parts
 from handoutgen.render.html import EnclosedHandout
 from handoutgen.workspace import Workspace
 
@@ -145,7 +145,9 @@ def test_breaks_stay_good_wherever_the_text_falls(renderers, paper):
         localized = workspace.load_handout(file)
         handout = localized.handout
         for copies in range(1, 5):
-            longer = handout.model_copy(update={"overview": handout.overview[:1] * copies + handout.overview})
+            overview = section_parts(handout.overview)  # a list, or {items, figure...}
+            paragraphs = overview.items[:1] * copies + overview.items
+            longer = handout.model_copy(update={"overview": overview.model_copy(update={"items": paragraphs})})
             document = pages.layout_localized(renderer, replace(localized, handout=longer))
             assert_reads_well(document, f"{file.id} +{copies} paragraphs on {paper}")
 

@@ -13,7 +13,9 @@ import unicodedata
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from handoutgen.markup import link_problem
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # BCP 47 subset: language, optional script, optional region (en, es, zh-Hans, pt-BR).
@@ -62,7 +64,15 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_not_blank)]
+def _printable_markup(value: str) -> str:
+    # Inline markup (markup.py): a link the page could not print safely is an error at its line.
+    if problem := link_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_not_blank), AfterValidator(_printable_markup)]
+OptionalText = Annotated[str, AfterValidator(_printable_markup)]  # may be empty
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80)]
 LanguageTag = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
 HexColour = Annotated[str, Field(pattern=HEX_COLOUR_PATTERN)]
@@ -88,7 +98,7 @@ class Source(Strict):
     publisher: str = ""
     url: str = ""
     date: IsoDate | None = None
-    note: str = Field("", description="How the source was adapted, for reviewers and readers.")
+    note: OptionalText = Field("", description="How the source was adapted, for reviewers and readers.")
 
 
 class Term(Strict):
@@ -96,42 +106,168 @@ class Term(Strict):
     meaning: Text = Field(description="A plain explanation of the term.")
 
 
+# A field written either as text or a list, or as an object: the discriminator picks the
+# branch by shape. Its tags (in <...>) are dropped from error locations (validate.py), so an
+# error names the field and line as written.
+def _shape(value: object) -> str | None:
+    if isinstance(value, str):
+        return "<text>"
+    if isinstance(value, list):
+        return "<list>"
+    if isinstance(value, (dict, BaseModel)):
+        return "<object>"
+    return None
+
+
+FIGURE_SUFFIXES = (".svg", ".png")
+MAX_TABLE_COLUMNS = 4
+
+
+def _figure_file(value: str) -> str:
+    if not value.lower().endswith(FIGURE_SUFFIXES):
+        raise ValueError("a figure is an .svg or .png file")
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "\\")) or ".." in parts or ":" in value:
+        raise ValueError("name a file in the handout's folder or in the workspace's figures/ folder "
+                         "(no absolute path, no '..')")
+    return value
+
+
+class Figure(Strict):
+    """A picture (SVG or PNG) from the handout's folder or the workspace's ``figures/`` folder.
+
+    A translation shows ``<name>.<language>.svg`` instead when that file exists beside it
+    (e.g. labels in Spanish: ``kidney-stent.es.svg``).
+    """
+
+    src: Annotated[FileName, AfterValidator(_figure_file)] = Field(
+        description="File name: looked up in the handout's folder, then in figures/."
+    )
+    alt: Text = Field(description="What the picture shows, for a reader who cannot see it (about 250 characters at most).")
+    caption: OptionalText = Field("", description="Printed under the picture.")
+    width: int = Field(60, ge=10, le=100, description="Width in percent of the text column.")
+
+
+def _one_level(value: object) -> object:
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        raise ValueError("sub-items are plain text: a sub-item cannot have sub-items of its own (one level only)")
+    return value
+
+
+class ListItem(Strict):
+    """A list item with sub-items or a figure: ``{text: ..., items: [...]}``."""
+
+    text: Text
+    items: Annotated[list[Text], BeforeValidator(_one_level)] = Field(
+        [], description="Sub-items: plain text, one level only."
+    )
+    figure: Figure | None = None
+
+
+Item = Annotated[
+    Annotated[Text, Tag("<text>")] | Annotated[ListItem, Tag("<object>")],
+    Discriminator(_shape, custom_error_type="item_shape",
+                  custom_error_message="a list item is text, or an object with 'text' and 'items' (sub-items) or 'figure'"),
+]
+
+
+class Table(Strict):
+    """A simple table, e.g. a medicine schedule: a header row of at most 4 columns, then rows."""
+
+    caption: OptionalText = ""
+    header: list[Text] = Field(min_length=1, max_length=MAX_TABLE_COLUMNS)
+    rows: list[list[OptionalText]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rows_fit_header(self) -> Table:
+        for number, row in enumerate(self.rows, start=1):
+            if len(row) != len(self.header):
+                raise ValueError(f"row {number} has {len(row)} cells but the header has {len(self.header)}; "
+                                 "give every row one cell per column")
+        return self
+
+
+class ListSection(Strict):
+    """A section written as an object: a lead-in line, then items, a figure or a table.
+
+    A plain list is the same as ``{items: [...]}``.
+    """
+
+    intro: OptionalText = Field("", description="A lead-in line printed before the list.")
+    items: list[Item] = []
+    checklist: bool = Field(False, description="Print a tick box before each item (preparation, aftercare).")
+    figure: Figure | None = None
+    table: Table | None = None
+
+
+Section = Annotated[
+    Annotated[list[Item], Tag("<list>")] | Annotated[ListSection, Tag("<object>")],
+    Discriminator(_shape, custom_error_type="section_shape",
+                  custom_error_message="a section is a list, or an object with intro, items, checklist, figure or table"),
+]
+
+
+def section_parts(section: list[str | ListItem] | ListSection) -> ListSection:
+    """Any section as its object form (a plain list is its items)."""
+    return section if isinstance(section, ListSection) else ListSection.model_construct(items=list(section))
+
+
+def has_content(section: list[str | ListItem] | ListSection) -> bool:
+    parts = section_parts(section)
+    return bool(parts.intro or parts.items or parts.figure or parts.table)
+
+
+def _has_items(section: list[str | ListItem] | ListSection) -> list[str | ListItem] | ListSection:
+    if not section_parts(section).items:
+        raise ValueError("needs at least one paragraph")
+    return section
+
+
 class ExpectedSteps(Strict):
     """What happens, as numbered steps a patient can follow."""
 
-    before: list[Text] = []
-    during: list[Text] = []
-    after: list[Text] = Field([], description="Right after the procedure.")
+    before: Section = []
+    during: Section = []
+    after: Section = Field([], description="Right after the procedure.")
 
     def is_empty(self) -> bool:
-        return not (self.before or self.during or self.after)
+        return not any(has_content(part) for part in (self.before, self.during, self.after))
 
 
 class NormalEffect(Strict):
     """Something that is normal after the procedure, how long it lasts and what helps."""
 
     what: Text
-    how_long: str = ""
+    how_long: OptionalText = ""
     what_helps: list[Text] = []
 
 
 class Aftercare(Strict):
     normal: list[NormalEffect] = []
-    instructions: list[Text] = []
+    instructions: Section = Field([], description="'Caring for yourself'; may be a checklist.")
 
     def is_empty(self) -> bool:
-        return not (self.normal or self.instructions)
+        return not (self.normal or has_content(self.instructions))
 
 
 class WhenToCall(Strict):
-    """The box with the clinic's phone number; it always prints."""
+    """The boxes with the clinic's phone number; they always print. Only signs the source names."""
 
-    warning_signs: list[Text] = Field(
-        [], description="Signs to call the clinic about. Only what the source says."
-    )
-    emergency: list[Text] = Field(
-        [], description="Signs that need emergency services rather than the clinic."
-    )
+    emergency: Section = Field([], description="Call the emergency number (brand.emergency_number) or go to the ER.")
+    call_now: Section = Field([], description="Call the clinic the same day.")
+    call_soon: Section = Field([], description="Call the clinic during office hours.")
+    warning_signs: Section = Field([], description="The older name of call_now, still accepted.")
+
+    @model_validator(mode="after")
+    def _one_name_for_same_day(self) -> WhenToCall:
+        if has_content(self.call_now) and has_content(self.warning_signs):
+            raise ValueError("give call_now or warning_signs (its older name), not both")
+        return self
+
+    @property
+    def same_day(self) -> list[str | ListItem] | ListSection:
+        """Signs to call the clinic about the same day (call_now, or warning_signs in older files)."""
+        return self.call_now if has_content(self.call_now) else self.warning_signs
 
 
 _HTTPS_URL = re.compile(r"^https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:[/?#][^\s<>\"]*)?$")
@@ -156,7 +292,11 @@ class Links(Strict):
 
 
 class Handout(Strict):
-    """One procedure handout in one language (``handouts/<id>/<language>.yaml``)."""
+    """One procedure handout in one language (``handouts/<id>/<language>.yaml``).
+
+    Every text may hold inline markup (**bold**, *emphasis*, [links](https://…)); every list
+    section may be written as an object with a lead-in, a checklist, a figure or a table.
+    """
 
     id: Slug
     language: LanguageTag
@@ -171,20 +311,39 @@ class Handout(Strict):
         [], description="Notes for the reviewing clinician; never printed."
     )
 
-    overview: list[Text] = Field(min_length=1, description="What it is, as paragraphs.")
-    reasons: list[Text] = Field([], description="Why it is done.")
-    preparation: list[Text] = []
+    overview: Annotated[Section, AfterValidator(_has_items)] = Field(description="What it is, as paragraphs.")
+    reasons: Section = Field([], description="Why it is done.")
+    preparation: Section = Field([], description="Numbered steps; may be a checklist.")
     what_to_expect: ExpectedSteps = ExpectedSteps()
-    benefits: list[Text] = []
-    risks: list[Text] = []
+    benefits: Section = []
+    risks: Section = []
     aftercare: Aftercare = Aftercare()
     when_to_call: WhenToCall = WhenToCall()
-    questions: list[Text] = Field([], description="Questions to ask your care team.")
+    questions: Section = Field([], description="Questions to ask your care team.")
     words_to_know: list[Term] = []
 
     @property
     def reviewed(self) -> bool:
         return bool(self.reviewed_by.strip())
+
+    def figures(self) -> list[tuple[tuple[str | int, ...], Figure]]:
+        """Every figure with its place in the file, e.g. ``("overview", "figure")``."""
+        return [(path, value) for path, value in _walk_models(self, ()) if isinstance(value, Figure)]
+
+    def has_checklist(self) -> bool:
+        return any(isinstance(value, ListSection) and value.checklist and value.items
+                   for _, value in _walk_models(self, ()))
+
+
+def _walk_models(value: object, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], object]]:
+    found: list[tuple[tuple[str | int, ...], object]] = [(path, value)]
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            found += _walk_models(getattr(value, name), (*path, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _walk_models(item, (*path, index))
+    return found
 
 
 def _relative_luminance(hex_colour: str) -> float:

@@ -64,7 +64,9 @@ def validate(loaded: Loaded, model: type[M]) -> M:
         known = _field_names(model)
         errors: list[HandoutgenError] = []
         for error in exc.errors(include_url=False):
-            loc = tuple(error["loc"])
+            # A field that may be text, a list or an object names the branch as a "<tag>" (model.py):
+            # the location is the field as written, without it.
+            loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("<")))
             field = dotted(loc[:-1] if error["type"] == "extra_forbidden" else loc)
             errors.append(
                 SourceError(

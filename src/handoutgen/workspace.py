@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from handoutgen.errors import ErrorList, Location, SourceError, UsageError
+from handoutgen.figures import figure_errors
 from handoutgen.load import Loaded, load_yaml
 from handoutgen.logo import logo_problem
 from handoutgen.resources import defaults, find, search_path
@@ -20,7 +21,7 @@ from handoutgen.validate import validate
 
 CONFIG_FILE = "handoutgen.yaml"
 # The only folders a render may read from (see render/pdf.py, the URL fetcher).
-RENDER_ROOTS = ("templates", "styles", "handouts")
+RENDER_ROOTS = ("templates", "styles", "handouts", "figures")
 
 
 class Workspace:
@@ -132,6 +133,8 @@ class Workspace:
         loaded = self.loaded(file.path)
         handout = validate(loaded, Handout)
         self._check_names(file, loaded, handout)
+        if errors := figure_errors(self.root, handout, loaded):
+            raise ErrorList(errors)
         return handout
 
     def source_file(self, handout_id: str, language: str) -> HandoutFile:
@@ -201,6 +204,9 @@ class Workspace:
         handout, untranslated, stale = localize(source, translation, allow_stale, draft)
         if translation.links is not None:  # its own web page or video in this language
             handout = handout.model_copy(update={"links": translation.links})
+        # The translation's own pictures (kidney.es.svg) must be as safe as the source's.
+        if errors := figure_errors(self.root, handout, self.loaded(self.source_file(file.id, translation.source_language).path)):
+            raise ErrorList(errors)
         stored_as = align(segments(source), translation.segments).stored_as
         return Localized(handout, translation, state, tuple(untranslated), tuple(stale), draft, stored_as)
 

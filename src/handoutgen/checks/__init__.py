@@ -5,6 +5,7 @@
 - files.py: what `build` would refuse (files that do not load, missing templates, glyphs)
 - the rules: plain_language.py (reading level, long sentences and words, unbroken words),
   jargon.py, junk.py (placeholders, mojibake, repeats, empty sections), pemat.py, review.py,
+  figures.py (alt text),
   translation.py
 - readability.py (and data/): the reading-level formulas; glyphs.py: font coverage
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from handoutgen.workspace import Workspace
 
 # Keys whose values never reach a page (so their characters need no glyph).
-NOT_PRINTED = {"review_notes", "fingerprint", "source", "logo", "colours"}
+NOT_PRINTED = {"review_notes", "fingerprint", "source", "logo", "colours", "src"}  # src: a figure's file name
 
 
 def printed_texts(loaded: Loaded) -> Iterator[tuple[Location, str]]:

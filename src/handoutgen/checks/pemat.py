@@ -11,6 +11,7 @@ from handoutgen.checks.plain_language import readability
 from handoutgen.checks.readability import base_language, measure, words
 from handoutgen.checks.registry import WARNING, CheckContext, Finding, Subject, rule
 from handoutgen.i18n.translations import TRANSLATABLE
+from handoutgen.model import has_content
 
 
 @dataclass
@@ -60,6 +61,8 @@ def pemat_score(subject: Subject, context: CheckContext) -> PematScore:
     elif whole.ease_es is not None:
         grade_ok = whole.ease_es >= settings.min_spanish_ease
     call = h.when_to_call
+    to_call = has_content(call.same_day) or has_content(call.call_soon)
+    figures = h.figures()
     return PematScore([
         PematItem("PEMAT 1/12: makes its purpose evident with a short summary",
                   summary.words <= SHORT_SUMMARY_WORDS, f"summary: {summary.words} words"),
@@ -71,16 +74,21 @@ def pemat_score(subject: Subject, context: CheckContext) -> PematScore:
         PematItem("PEMAT 9: information in short sections with headings",
                   len(sections) >= 3 and biggest <= 300, f"{len(sections)} sections, largest {biggest} words"),
         PematItem("PEMAT 13: visual cues, not ALL-CAPS text", not any(_ALL_CAPS.search(t) for t in prose)),
+        PematItem("PEMAT 15: uses visual aids (a figure)", bool(figures),
+                  f"{len(figures)} figure(s)" if figures else "no figure (add one with alt text)"),
         PematItem("PEMAT 20: at least one action the patient can take",
-                  bool(h.preparation or h.aftercare.instructions or call.warning_signs or h.questions)),
-        PematItem("PEMAT 20: says when to call, with the phone number", bool(call.warning_signs),
-                  "" if call.warning_signs else "no warning signs listed (only the generic line prints)"),
-        PematItem("PEMAT 20: says when to get emergency care", bool(call.emergency),
-                  "" if call.emergency else "no emergency signs listed (only the generic line prints)"),
+                  any(has_content(part) for part in (h.preparation, h.aftercare.instructions, call.same_day,
+                                                     call.call_soon, h.questions))),
+        PematItem("PEMAT 20: says when to call, with the phone number", to_call,
+                  "" if to_call else "no signs to call about listed (only the generic line prints)"),
+        PematItem("PEMAT 20: says when to get emergency care", has_content(call.emergency),
+                  "" if has_content(call.emergency) else "no emergency signs listed (only the generic line prints)"),
         PematItem("PEMAT 21: addresses the patient directly ('you')",
                   you / whole.words >= 0.02 if english and whole.words else None),
         PematItem("PEMAT 22: breaks actions into numbered steps",
-                  bool(h.preparation or not h.what_to_expect.is_empty())),
+                  has_content(h.preparation) or not h.what_to_expect.is_empty()),
+        PematItem("PEMAT 23: provides a tangible tool (a checklist)", h.has_checklist(),
+                  "" if h.has_checklist() else "no checklist (mark preparation or aftercare instructions checklist: true)"),
     ])
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 # The built-in rules register on import (checks.registry.RULES).
-from handoutgen.checks import jargon, junk, pemat, plain_language, review, translation  # noqa: F401
+from handoutgen.checks import figures, jargon, junk, pemat, plain_language, review, translation  # noqa: F401
 from handoutgen.checks.jargon import load_jargon
 from handoutgen.checks.pemat import PematScore, pemat_score
 from handoutgen.checks.registry import RULES, CheckContext, Finding, Rule, Subject, Text, plugin_rules
 from handoutgen.errors import HandoutgenError
-from handoutgen.i18n.translations import segments
+from handoutgen.i18n.translations import segment_places, segments
+from handoutgen.markup import plain_text
 
 if TYPE_CHECKING:
     from handoutgen.prepared import HandoutFile
@@ -26,6 +27,7 @@ def subject_of(workspace: Workspace, file: HandoutFile) -> Subject:
     localized = workspace.load_handout(file, draft=True)
     loaded = workspace.loaded(file.path)
     texts = []
+    places = segment_places(localized.handout)
     for seg_id, text in segments(localized.handout).items():
         line = None
         if localized.translation is not None:
@@ -35,8 +37,8 @@ def subject_of(workspace: Workspace, file: HandoutFile) -> Subject:
                 line = loaded.line_of(("segments", key, "text"))
         else:
             where = seg_id
-            line = loaded.line_of(tuple(int(p) - 1 if p.isdigit() else p for p in seg_id.split(".")))
-        texts.append(Text(seg_id, text, line, where))
+            line = loaded.line_of(places[seg_id])
+        texts.append(Text(seg_id, plain_text(text), line, where))  # the words a reader sees, markup gone
     return Subject(file, localized.handout, localized, texts, loaded)
 
 

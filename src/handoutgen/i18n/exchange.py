@@ -34,7 +34,8 @@ from handoutgen.errors import Location, SourceError, UsageError
 from handoutgen.load import MAX_YAML_BYTES, read_text
 from handoutgen.model import REVIEW_STATES, Handout, ReviewState, Translation
 from handoutgen.i18n.translations import (
-    TranslationStatus, describe, fingerprint, not_a_translation, realigned, segments, status, with_segment,
+    TranslationStatus, describe, fingerprint, not_a_translation, realigned, segment_places, segments, status,
+    with_segment,
 )
 from handoutgen.prepared import HandoutFile
 from handoutgen.workspace import Workspace
@@ -61,14 +62,14 @@ def _units(workspace: Workspace, source_file: HandoutFile, source: Handout,
            translation: Translation | None, only_changed: bool) -> list[ExportUnit]:
     loaded = workspace.loaded(source_file.path)
     units = []
+    places = segment_places(source)
     for seg_id, text in segments(source).items():
         done = translation.segments.get(seg_id) if translation else None
         stale = done is not None and done.fingerprint != fingerprint(text)
         if only_changed and done is not None and not stale:
             continue
-        path = tuple(int(p) - 1 if p.isdigit() else p for p in seg_id.split("."))
         units.append(ExportUnit(
-            seg_id, text, done.text if done else "", describe(seg_id), loaded.line_of(path),
+            seg_id, text, done.text if done else "", describe(seg_id), loaded.line_of(places[seg_id]),
             done.source if done and stale else "", done.state if done else "draft",
         ))
     return units

@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import escape
 from pydantic import BaseModel
 
+from handoutgen.markup import render_inline
 from handoutgen.model import REVIEW_STATES, Handout, ReviewState, SegmentTranslation, Translation
 
 # Top-level fields whose strings are translated, in reading order, with their section name.
@@ -44,37 +45,53 @@ def fingerprint(text: str) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
 
 
-# Where a string sits in a handout: field names and 1-based list positions.
+# Strings that are not text for a reader: a figure's file name (a translation swaps the picture
+# by file name instead, see model.Figure).
+NOT_TRANSLATED = {"src"}
+# Keys that group rather than name: a section's "items" and an item's "text" leave no trace in
+# a segment id. So a list that gains a lead-in ({intro, items}) or an item that gains sub-items
+# ({text, items}) keeps every id it had: translations and their review states stay as they are.
+TRANSPARENT = {"items", "text"}
+
+# Where a string sits in a handout: field names and 1-based list positions (its segment id),
+# and where it sits in the file: keys and 0-based list indexes (its place, for lines and edits).
 SegmentPath = tuple[str | int, ...]
+Place = tuple[str | int, ...]
 
 
-def _walk(value: Any, path: SegmentPath) -> list[tuple[SegmentPath, str]]:
+def _walk(value: Any, path: SegmentPath, place: Place) -> list[tuple[SegmentPath, Place, str]]:  # noqa: ANN401 - dumped model
     if isinstance(value, str):
-        return [(path, value)] if value.strip() else []
-    found: list[tuple[SegmentPath, str]] = []
+        return [(path, place, value)] if value.strip() else []
+    found: list[tuple[SegmentPath, Place, str]] = []
     if isinstance(value, list):
-        for index, item in enumerate(value, start=1):
-            found += _walk(item, (*path, index))
-        return found
-    if isinstance(value, dict):
+        for index, item in enumerate(value):
+            found += _walk(item, (*path, index + 1), (*place, index))
+    elif isinstance(value, dict):
         for key, item in value.items():
-            found += _walk(item, (*path, key))
-        return found
-    return []
+            if key not in NOT_TRANSLATED:
+                found += _walk(item, path if key in TRANSPARENT else (*path, key), (*place, key))
+    return found
 
 
 def segment_id(path: SegmentPath) -> str:
     return ".".join(str(part) for part in path)
 
 
+def _segments(handout: Handout) -> list[tuple[str, Place, str]]:
+    data = handout.model_dump(mode="python")
+    return [(segment_id(path), place, text)
+            for key in TRANSLATABLE for path, place, text in _walk(data[key], (key,), (key,))]
+
+
 def segments(handout: Handout) -> dict[str, str]:
     """Every translatable string of ``handout`` by segment id, in reading order."""
-    data = handout.model_dump(mode="python")
-    found: dict[str, str] = {}
-    for key in TRANSLATABLE:
-        for path, text in _walk(data[key], (key,)):
-            found[segment_id(path)] = text
-    return found
+    return {seg_id: text for seg_id, _, text in _segments(handout)}
+
+
+def segment_places(handout: Handout) -> dict[str, Place]:
+    """Where each segment is written in the handout's file, e.g. ``reasons.5.1`` →
+    ``("reasons", "items", 4, "items", 0)``: for ``Loaded.line_of`` and for filling in translations."""
+    return {seg_id: place for seg_id, place, _ in _segments(handout)}
 
 
 def describe(segment: str) -> str:
@@ -209,27 +226,24 @@ class EnglishFallback(str):
 
     def __html__(self) -> str:
         return (f'<span class="english-fallback" lang="{escape(self.language)}" dir="ltr">'
-                f'<span class="english-marker">[{escape(self.language.upper())}]</span> {escape(str(self))}</span>')
+                f'<span class="english-marker">[{escape(self.language.upper())}]</span> {render_inline(str(self))}</span>')
 
 
-def _set(data: Any, path: list[str], value: str) -> None:
-    key = path[0]
-    index: Any = int(key) - 1 if key.isdigit() else key
-    if len(path) == 1:
-        data[index] = value
-    else:
-        _set(data[index], path[1:], value)
+def _set(data: Any, place: Place, value: str) -> None:  # noqa: ANN401 - dumped model
+    for key in place[:-1]:
+        data = data[key]
+    data[place[-1]] = value
 
 
-def _replaced(value: Any, path: list[str], new: str) -> Any:
+def _replaced(value: Any, place: Place, new: str) -> Any:  # noqa: ANN401 - a model or a list in it
     """A copy of a validated model with one string replaced, keeping ``new``'s type."""
-    if not path:
+    if not place:
         return new
-    key = path[0]
+    key = place[0]
     if isinstance(value, BaseModel):
-        return value.model_copy(update={key: _replaced(getattr(value, key), path[1:], new)})
+        return value.model_copy(update={str(key): _replaced(getattr(value, str(key)), place[1:], new)})
     items = list(value)
-    items[int(key) - 1] = _replaced(items[int(key) - 1], path[1:], new)
+    items[int(key)] = _replaced(items[int(key)], place[1:], new)
     return items
 
 
@@ -245,12 +259,13 @@ def localize(source: Handout, translation: Translation, allow_stale: bool = Fals
     data = source.model_dump(mode="python")
     untranslated, stale = [], []
     source_texts = segments(source)
+    places = segment_places(source)
     found = align(source_texts, translation.segments)
     for seg_id in source_texts:
         if seg_id in found.current:
-            _set(data, seg_id.split("."), found.current[seg_id].text)
+            _set(data, places[seg_id], found.current[seg_id].text)
         elif seg_id in found.stale and (allow_stale or draft):
-            _set(data, seg_id.split("."), found.stale[seg_id].text)
+            _set(data, places[seg_id], found.stale[seg_id].text)
             stale.append(seg_id)
         else:
             untranslated.append(seg_id)
@@ -260,7 +275,7 @@ def localize(source: Handout, translation: Translation, allow_stale: bool = Fals
         for seg_id in untranslated:
             fallback = EnglishFallback(source_texts[seg_id])
             fallback.language = source.language
-            handout = _replaced(handout, seg_id.split("."), fallback)
+            handout = _replaced(handout, places[seg_id], fallback)
     return handout, untranslated, stale
 
 

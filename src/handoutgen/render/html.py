@@ -15,11 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from babel import Locale
 from babel.dates import format_date, format_time
 
 from handoutgen.errors import Location, RenderError
-from handoutgen.model import RosterRow
+from handoutgen.figures import figure_file
+from handoutgen.i18n.translations import EnglishFallback
+from handoutgen.markup import plain_text, render_inline
+from handoutgen.model import Handout, RosterRow, has_content, section_parts
 from handoutgen.i18n.catalogs import translations_for
 from handoutgen.prepared import Localized
 from handoutgen.render.qr import qr_svg, short_url
@@ -107,7 +111,10 @@ def environment(templates: tuple[Path, ...], language: str = "en") -> jinja2.Env
     env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["css_string"] = css_string
     env.filters["counter_content"] = counter_content
-    env.filters["plain"] = str  # text without markup, e.g. an English fallback in <title>
+    env.filters["plain"] = plain_text  # the words without markup, e.g. in <title> or an alt text
+    env.filters["inline"] = inline_html  # **bold**, *emphasis*, [links](https://…), escaped
+    env.filters["parts"] = section_parts  # a section as its object form: intro, items, figure, table
+    env.tests["filled"] = has_content  # a section with anything to print
     env.filters["absolute_url"] = absolute_url
     return env
 
@@ -127,6 +134,21 @@ def _render(templates: tuple[Path, ...], language: str, names: tuple[str, str], 
         raise RenderError(
             f"template uses an undefined value: {error.message}", Location(templates[0])
         ) from None
+
+
+def inline_html(text: str) -> Markup:
+    """A text field as inline HTML; an English fallback (``build --draft``) keeps its marking."""
+    if isinstance(text, EnglishFallback):
+        return Markup(text.__html__())
+    return render_inline(text)
+
+
+def _figure_url(settings: RenderSettings, handout: Handout, src: str) -> str:
+    """Where the picture a figure names is, relative to the workspace (in the handout's language)."""
+    found = figure_file(settings.base, handout.id, handout.language, src)
+    if found is None:  # loading checks every figure: only a file deleted since gets here
+        raise RenderError(f"figure file '{src}' not found", Location(settings.base / "handouts" / handout.id))
+    return found.relative_to(settings.base.resolve()).as_posix()
 
 
 def _brand_context(settings: RenderSettings) -> dict[str, Any]:
@@ -157,6 +179,7 @@ def render_handout_html(localized: Localized, settings: RenderSettings) -> HtmlD
         "direction": text_direction(handout.language),
         "source_direction": text_direction(translation.source_language if translation else handout.language),
         "long_date": partial(long_date, language=handout.language),
+        "figure_url": partial(_figure_url, settings, handout),
         "edition": settings.edition,
         "qr_svg": qr_svg,  # handout.links as QR codes (templates/qr-links.html.j2)
         "short_url": short_url,
