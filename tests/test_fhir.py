@@ -339,3 +339,16 @@ def test_a_mangled_bundle_never_crashes_the_reader(tmp_path_factory, data):
     except HandoutgenError:
         return
     assert roster.entries and all((e.row is None) != (e.error is None) for e in roster.entries)
+
+
+@pytest.mark.parametrize("communication, expected", [
+    ([{"language": {"text": "Spanish"}}], "es"),  # text only: read like the roster's language column
+    ([{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "zh-CN"}]}}], "zh-Hans"),
+    ([{"language": {"coding": [{"code": "ar"}]}}, {"language": {"coding": [{"code": "es"}]}}], "ar"),  # the first
+    ([], "en"),
+])
+def test_language_comes_from_the_preferred_communication(tmp_path, communication, expected):
+    data = bundle(appointment("a-1", "Patient/p-1"),
+                  included=(patient("p-1", "MRN-1", "One", communication=communication),))
+    row = load_roster(save(tmp_path, data), fhir=SETTINGS).entries[0].row
+    assert row is not None and row.language == expected
