@@ -130,12 +130,6 @@ def _translation(workspace: Workspace, file: HandoutFile) -> bool:
         return True
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env
-
-
 def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: PaperSize | None = None,
                watch: bool = True, allowed_hosts: tuple[str, ...] | None = LOOPBACK_NAMES) -> Starlette:
     """The web app over the workspace at ``workspace_root``.
@@ -144,11 +138,15 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
     ``allowed_hosts``: Host headers accepted (None: any, for ``--host``).
     """
     site = Site(api.open_workspace(workspace_root).root, brand, paper)
-    templates = Jinja2Templates(env=_environment())
+    templates = Jinja2Templates(env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True))
 
-    def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
-             live: bool = True) -> Response:
-        context = {"stamp": stamp(site.root) if live else "", "workspace": site.root.name, **context}
+    def page(request: Request, name: str, context: dict[str, Any], version: str = "",
+             status_code: int = 200) -> Response:
+        """A page; with ``version`` (the workspace's stamp taken before its content was read) it
+        refreshes itself after the next save."""
+        context = {"stamp": version, "workspace": site.root.name, **context}
         return templates.TemplateResponse(request, name, context, status_code=status_code,
                                           headers={"cache-control": "no-store"})
 
@@ -163,9 +161,10 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
         text = request.query_params.get("q", "")
         show = request.query_params.get("show", "all")
         show = show if show in views.FILTERS else "all"
+        version = stamp(site.root)
         rows, total, problems = await site.run(views.index_rows, site.workspace(), text, show)
         return page(request, "index.html.j2", {"rows": rows, "total": total, "problems": problems,
-                                               "text": text, "show": show, "filters": views.FILTERS})
+                                               "text": text, "show": show, "filters": views.FILTERS}, version)
 
     async def handout(request: Request) -> Response:
         workspace, file = known_file(request)
@@ -177,11 +176,13 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
             "editions": views.editions(workspace, file),
             "direction": text_direction(file.language),
             "path": file.path.relative_to(site.root).as_posix(),
-        })
+        }, version)
 
     async def page_image(request: Request) -> Response:
         workspace, file = known_file(request)
-        preview = await site.preview(workspace, file, stamp(site.root))
+        # The images of the render the page shows, while kept; else those of the files as saved now.
+        shown = site.previews.get((file.id, file.language, request.query_params.get("v", "")))
+        preview = shown or await site.preview(workspace, file, stamp(site.root))
         number = request.path_params["number"]
         if not 1 <= number <= len(preview.pages):
             raise HTTPException(404)
@@ -201,13 +202,14 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
                 large_print=edition.large_print, bilingual=edition.second_language))
         except HandoutgenError as error:
             return page(request, "refused.html.j2", {"file": file, "errors": views.error_lines(error, site.root),
-                                                     "edition": name}, status_code=409, live=False)
+                                                     "edition": name}, status_code=409)
         filename = output_name(file, edition).removesuffix(".pdf") + (".draft" if draft else "") + ".pdf"
         return Response(pdf, media_type="application/pdf",
                         headers={"content-disposition": f'attachment; filename="{filename}"',
                                  "cache-control": "no-store"})
 
     async def translation(request: Request) -> Response:
+        version = stamp(site.root)
         workspace = site.workspace()
         handout_id, language = request.path_params["handout_id"], request.path_params["language"]
         file = views.find_file(workspace, handout_id, language)
@@ -220,13 +222,12 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
             view, errors = None, views.error_lines(error, site.root)
         return page(request, "translation.html.j2", {"handout_id": handout_id, "language": language, "file": file,
                                                      "view": view, "errors": errors,
-                                                     "direction": text_direction(language)})
+                                                     "direction": text_direction(language)}, version)
 
     async def roster_form(request: Request) -> Response:
         files = await site.run(views.roster_files, site.workspace())
         return page(request, "roster.html.j2", {"files": files, "result": None, "chosen": "",
-                                                "options": dict.fromkeys(ROSTER_OPTIONS, ""), "uploaded": False},
-                    live=False)
+                                                "options": dict.fromkeys(ROSTER_OPTIONS, ""), "uploaded": False})
 
     async def roster_check(request: Request) -> Response:
         """A dry run of the chosen or uploaded roster. The upload stays in memory and is dropped with
@@ -249,7 +250,7 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
         else:
             result = views.RosterCheck(errors=["Choose a roster file from the list, or upload a CSV file."])
         return page(request, "roster.html.j2", {"files": files, "result": result, "chosen": chosen,
-                                                "options": options, "uploaded": bool(upload)}, live=False)
+                                                "options": options, "uploaded": bool(upload)})
 
     async def events(request: Request) -> Response:
         async def stream() -> AsyncIterator[str]:
@@ -265,7 +266,7 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
 
     async def not_found(request: Request, exc: Exception) -> Response:
         code = exc.status_code if isinstance(exc, HTTPException) else 500
-        return page(request, "missing.html.j2", {"code": code}, status_code=code, live=False)
+        return page(request, "missing.html.j2", {"code": code}, status_code=code)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
