@@ -430,3 +430,32 @@ def test_check_accepts_only_https_links_and_names_the_line(cli, workspace, url, 
     assert result.exit_code == 1
     line = line_of(workspace, "video:")
     assert f"{HANDOUT}:{line}: error: field 'links.video': {message}" in result.stdout + result.stderr
+
+
+def test_a_translations_own_links_survive_its_rewrite_by_import(workspace):
+    """`i18n import` rewrites a translation file from its model: its links are kept, and a
+    translation without links gets no empty `links:` key."""
+    import yaml
+
+    from handoutgen.i18n.exchange import dump_translation
+    from handoutgen.prepared import HandoutFile
+    from handoutgen.workspace import Workspace
+
+    add_links(workspace, f"  video: {VIDEO_ES}\n", Path(f"handouts/{RETRO}/es.yaml"))
+    ws = Workspace(workspace)
+    for language, expected in (("es", {"web": None, "video": VIDEO_ES}), ("ar", None)):
+        path = workspace / "handouts" / RETRO / f"{language}.yaml"
+        translation, _ = ws.load_translation(HandoutFile(RETRO, language, path))
+        written = yaml.safe_load(dump_translation(translation, list(translation.segments)))
+        assert written.get("links") == expected
+
+
+def test_the_api_builds_the_editions_too(workspace, tmp_path):
+    import handoutgen
+
+    ws = handoutgen.open_workspace(workspace)
+    large = handoutgen.build(ws, [RETRO], ["en"], out_dir=tmp_path, large_print=True)
+    both = handoutgen.build(ws, [RETRO], ["es", "en"], out_dir=tmp_path, bilingual="en")
+    assert [r.output.name for r in large] == [f"{RETRO}.en.large-print.pdf"]
+    assert [r.output.name for r in both] == [f"{RETRO}.es.bilingual-en.pdf"]  # English needs no English beside it
+    assert all(r.error is None for r in large + both)

@@ -53,13 +53,18 @@ def _main(root: ET.Element) -> ET.Element:
 
 
 def _part(blocks: list[ET.Element], language: str, direction: str) -> ET.Element:
-    """A second-language part holding ``blocks``; their ids get the language, so no id is used twice."""
+    """A second-language part holding ``blocks``; their ids (and links to them) get the language,
+    so no id is used twice and each part's internal links stay within its language."""
     part = ET.Element(PART_TAG, {"class": PART_CLASS, "lang": language, "dir": direction})
     for block in blocks:
-        for element in block.iter():
-            if element.get("id"):
-                element.set("id", f"{element.get('id')}-{language}")
         part.append(block)
+    renamed = {element.get("id") for element in part.iter() if element.get("id")}
+    for element in part.iter():
+        if element.get("id"):
+            element.set("id", f"{element.get('id')}-{language}")
+        href = element.get("href", "")
+        if href.startswith("#") and href[1:] in renamed:
+            element.set("href", f"{href}-{language}")
     return part
 
 
