@@ -205,6 +205,8 @@ def _broken(kind: str, good: dict, included: list[dict]) -> None:
         good["status"] = "cancelled"
     elif kind == "no patient":
         good["participant"].pop(0)
+    elif kind == "patient by display only":
+        good["participant"][0]["actor"] = {"type": "Patient", "display": "Test Patient Bad"}
     elif kind == "invalid patient":
         included[0]["birthDate"] = "Test Patient Bad"
     elif kind == "patient twice in bundle":
@@ -228,6 +230,7 @@ ERROR_KINDS = {
     "only no-handout codes": "no handout:",
     "cancelled": "status is 'cancelled'",
     "no patient": "has no Patient participant(s)",
+    "patient by display only": "participant[0] names its Patient by display only",
     "invalid patient": "Patient/p-bad is not a valid FHIR R4 resource: field 'birthDate'",
     "patient twice in bundle": "Patient/p-bad appears more than once in the bundle",
     "bad language": "language: not valid",

@@ -96,7 +96,7 @@ class DaskExecutor:
         if "://" not in address:
             raise UsageError(f"--scheduler '{address}': give the scheduler's address, e.g. tcp://10.0.0.5:8786")
         try:
-            client = Client(address, set_as_default=False)
+            client = Client(address, set_as_default=False)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError, ValueError) as error:
             raise UsageError(f"cannot reach the Dask scheduler at {address}: {error}") from None
         executor = cls(client, address)

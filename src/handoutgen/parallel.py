@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, TypeVar
 
-from handoutgen.errors import UsageError
+from handoutgen.errors import HandoutgenError, UsageError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -103,10 +103,13 @@ class Executor(Protocol):
     travel to them (remote.Shipment) and what they make comes back as data to be written here.
     """
 
-    remote: bool
+    @property
+    def remote(self) -> bool: ...
 
     def ordered_map(self, function: Callable[[T], R], items: list[T], *, initializer: Callable[..., None],
-                    initargs: tuple[object, ...]) -> Generator[R, None, None]: ...
+                    initargs: tuple[object, ...]) -> Generator[R | HandoutgenError, None, None]:
+        """Results in the order of ``items``; an item a remote worker could not finish is an error."""
+        ...
 
 
 @dataclass(frozen=True)

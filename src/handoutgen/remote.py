@@ -92,7 +92,8 @@ class Shipment:
             path.write_bytes(data)
         (into / ROOT).mkdir(exist_ok=True)
         places = {here: into / there for here, there in self.places.items()}
-        return _map_paths(self.initargs, _mover((self.root, into / ROOT), places))
+        moved: tuple[Any, ...] = _map_paths(self.initargs, _mover((self.root, into / ROOT), places))
+        return moved
 
 
 _unpacked: list[Path] = []

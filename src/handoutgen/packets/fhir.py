@@ -37,7 +37,7 @@ BCP47_SYSTEM = "urn:ietf:bcp:47"
 CLINICIAN_TYPES = ("Practitioner", "PractitionerRole")
 # Type/id, optionally versioned, at the end of a relative or absolute reference.
 _TYPED_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
-_SAME_NAMES = {column: column for column in COLUMNS}
+_SAME_NAMES: dict[str, str | None] = {column: column for column in COLUMNS}
 
 
 class RowProblem(Exception):
@@ -144,8 +144,8 @@ def human_name(names: list[HumanName] | None) -> str:
     name = next((n for n in names if n.use == "official"), names[0])
     if name.text:
         return name.text
-    return " ".join([*(name.prefix or []), *(name.given or []), *([name.family] if name.family else []),
-                     *(name.suffix or [])])
+    parts = [*(name.prefix or []), *(name.given or []), name.family, *(name.suffix or [])]
+    return " ".join(part for part in parts if part)
 
 
 def _language(patient: Any) -> str | None:
@@ -164,7 +164,7 @@ def _language(patient: Any) -> str | None:
 
 
 def _patient_id(patient: Any, reference: str, system: str) -> str:
-    values = {i.value for i in patient.identifier or [] if i.system == system and i.value and i.use != "old"}
+    values: set[str] = {i.value for i in patient.identifier or [] if i.system == system and i.value and i.use != "old"}
     if not values:
         raise RowProblem(f"{reference} has no identifier of the MRN system {system} (fhir.patient_id_system)")
     if len(values) > 1:
@@ -220,6 +220,9 @@ def _values(appointment: Any, index: BundleIndex, settings: FhirSettings) -> tup
                              "contained in the Appointment nor an entry of the bundle")
         reference = _shown(actor.reference) if actor.reference else f"participant[{number}]"
         if kind == "Patient":
+            if resource is None:
+                raise RowProblem(f"participant[{number}] names its Patient by display only; a packet needs "
+                                 "the Patient resource (for its MRN)")
             patients.append((reference, resource))
         elif kind == "Location":
             locations.append((resource.name if resource is not None else None) or actor.display or "")

@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -528,6 +528,7 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
         font_faces = write_cjk_faces(cache, workspace.find_style("fonts/fonts.css"))
         worker_args = (settings, options.duplex, handout_pdfs, roster_path, font_faces)
         executor = options.executor or LocalExecutor(options.jobs, options.recycle_after)
+        run: Generator[PacketDone | BuiltPacket | HandoutgenError, None, None]
         if executor.remote:  # workers elsewhere: the files they read travel with them, packets come back
             shipment = Shipment.pack(_start_worker, worker_args, [*settings.template_path, *settings.style_path,
                                                                   settings.brand.folder, cache], settings.base)
@@ -535,9 +536,8 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
         else:
             run = executor.ordered_map(_make_in_worker, tasks, initializer=_start_worker, initargs=worker_args)
         with contextlib.closing(run) as packets:
-            for task, packet in zip(tasks, packets):
-                if isinstance(packet, BuiltPacket):
-                    packet = write_packet(task, packet, roster_path)
+            for task, made in zip(tasks, packets):
+                packet = write_packet(task, made, roster_path) if isinstance(made, BuiltPacket) else made
                 if isinstance(packet, OutputError):
                     raise packet  # the folder takes no more files: stop, keep the manifest true
                 if isinstance(packet, HandoutgenError):
