@@ -309,3 +309,16 @@ def _elements(pdf: pikepdf.Pdf):
             kids = node.get("/K")
             if kids is not None:
                 stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids])
+
+
+def test_changing_a_shared_figure_rebuilds_the_handouts_that_show_it(cli, workspace, tmp_path):
+    data = json.loads(json.dumps(BASE))
+    data["overview"]["figure"]["src"] = "shared-tube.svg"
+    write_demo(workspace, data)
+    shared = workspace / "figures" / "shared-tube.svg"
+    shared.parent.mkdir()
+    shared.write_text(SVG.replace("</svg>", '<text x="10" y="30" font-family="Atkinson Hyperlegible">FIRST</text></svg>'))
+    pdf = build(cli, workspace, tmp_path / "out")
+    shared.write_text(SVG.replace("</svg>", '<text x="10" y="30" font-family="Atkinson Hyperlegible">SECOND</text></svg>'))
+    pdf = build(cli, workspace, tmp_path / "out")  # incremental: only what changed since the last build
+    assert "SECOND" in pdf_text(pdf)

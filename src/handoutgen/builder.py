@@ -23,6 +23,7 @@ from typing import Any
 from handoutgen import __version__
 from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError, Location, SourceError, UsageError
+from handoutgen.figures import SHARED_FOLDER
 from handoutgen.model import LANGUAGE_PATTERN, PaperSize
 from handoutgen.render.html import render_handout_html, text_direction
 from handoutgen.parallel import ordered_map
@@ -173,6 +174,9 @@ def _shared_inputs(workspace: Workspace, settings: RenderSettings, allow_stale: 
         if folder.is_dir():
             _digest_files(digest, _tree(folder, skip="brands"), folder)
     _digest_files(digest, _tree(settings.brand.folder), settings.brand.folder)
+    shared_figures = workspace.root / SHARED_FOLDER  # pictures any handout may show
+    if shared_figures.is_dir():
+        _digest_files(digest, _tree(shared_figures), shared_figures)
     config = workspace.root / CONFIG_FILE
     if config.is_file():
         _digest_files(digest, [config], workspace.root)
