@@ -108,17 +108,20 @@ def test_schedule_bundle_becomes_packets_with_names_and_local_times(workspace, c
                            code="neph-stent",
                            appointmentType={"coding": [{"system": V2_0276, "code": "ROUTINE"}]})
     missing = appointment("a-3", "Patient/p-404", code="neph-stent")
-    data = bundle(contained, included, missing, included=(patient("p-2", "MRN-0002", "Two"),))
+    # the same patient's earlier, cancelled booking: its row fails, but not as a duplicate of a-2
+    cancelled = appointment("a-4", "Patient/p-2", code="neph-stent", status="cancelled")
+    data = bundle(contained, included, missing, cancelled, included=(patient("p-2", "MRN-0002", "Two"),))
     roster = save(tmp_path, data)
     out = tmp_path / "packets"
 
     result = cli("packets", roster, "--out", out, "--jobs", "1", "-w", workspace)
 
-    assert result.exit_code == 1  # one appointment failed
+    assert result.exit_code == 1  # two appointments failed
     rows = manifest(out)
     assert [(r["row"], r["patient_id"], r["status"]) for r in rows] == [
-        (1, "MRN-0001", "ok"), (2, "MRN-0002", "ok"), (3, "", "failed")]
+        (1, "MRN-0001", "ok"), (2, "MRN-0002", "ok"), (3, "", "failed"), (4, "", "failed")]
     assert rows[2]["error"].startswith("Appointment/a-3: participant[0] refers to Patient/p-404")
+    assert rows[3]["error"].startswith("Appointment/a-4: status is 'cancelled'")
     assert "row 3 (no valid patient_id): Appointment/a-3:" in result.stderr
     assert "Test Patient" not in result.stderr + (out / "manifest.csv").read_text()
     spanish = " ".join(pdf_pages_text(out / "MRN-0001.pdf")[0].split())
