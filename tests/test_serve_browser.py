@@ -162,3 +162,23 @@ def test_readable_at_200_percent_zoom(served, browser):
     pages_box = page.goto(base + "/handout/retrograde-pyelography/en") and page.locator(".pages").bounding_box()
     findings_box = page.locator(".findings").bounding_box()
     assert pages_box is not None and findings_box is not None and findings_box["y"] > pages_box["y"]
+
+
+def test_a_coordinator_checks_a_roster_before_making_packets(served, browser, tmp_path):
+    """The browser's own multipart upload, read in memory: each row's outcome, no name shown."""
+    from playwright.sync_api import expect
+
+    base, workspace = served
+    roster = tmp_path / "tomorrow.csv"
+    roster.write_text("patient_id,patient_name,language,handouts\n"
+                      "P1,Zebediah Quux,es,retrograde-pyelography\n"
+                      "P2,Zebediah Quux,en,no-such-handout\n", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(base + "/roster")
+    page.get_by_label("Or upload a CSV roster").set_input_files(str(roster))
+    page.get_by_role("button", name="Check every row").click()
+    expect(page.locator("#result").get_by_role("status")).to_contain_text("1 of 2 rows would get a packet; 1 would fail")
+    rows = page.locator("table.outcomes tbody tr")
+    expect(rows.nth(0)).to_contain_text("valid")
+    expect(rows.nth(1)).to_contain_text("unknown handout 'no-such-handout'")
+    assert "Zebediah" not in page.content() and "tomorrow" not in page.content()
