@@ -77,3 +77,39 @@ def test_the_print_job_stores_each_handout_once(cli, workspace, tmp_path):
     # Eight copies of the same handout, stored once: the job weighs far less than the packets.
     packets = sum((out / r["output"]).stat().st_size for r in records)
     assert combined.stat().st_size < packets / 3
+
+
+def test_resume_of_a_finished_set_renders_nothing(cli, workspace, tmp_path, monkeypatch):
+    from handoutgen.packets import run
+    from handoutgen.packets.roster import load_roster
+    from handoutgen.workspace import Workspace
+
+    rows = [(f"P3{n:02d}", f"Patient {n}", "en", RETRO if n % 2 else f"{RETRO};nephrostomy-ureteral-stent",
+             "2026-12-01T09:30", "ok") for n in range(4)]
+    roster = write_roster(tmp_path / "roster.csv", rows)
+    out = tmp_path / "packets"
+    assert cli("packets", roster, "--out", out, "-j", "1", "-w", workspace).exit_code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+
+    rendered: list[str] = []
+    real_render_all = run.render_all
+
+    def counting(ws, files, *args, **kwargs):
+        rendered.extend(f"{f.id}.{f.language}" for f in files)
+        return real_render_all(ws, files, *args, **kwargs)
+
+    monkeypatch.setattr(run, "render_all", counting)
+    resume = run.PacketOptions(out_dir=out, jobs=1, resume=True)
+    result = run.make_packets(Workspace(workspace), load_roster(roster), resume)
+    assert [r.status for r in result] == ["ok"] * 4
+    assert rendered == []  # not one handout rendered again…
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == before  # …nor a packet rewritten
+
+    # One packet gone: only its handouts are rendered, and only it is made again.
+    (out / "P301.pdf").unlink()
+    result = run.make_packets(Workspace(workspace), load_roster(roster), resume)
+    assert [r.status for r in result] == ["ok"] * 4
+    assert rendered == [f"{RETRO}.en"]
+    assert (out / "P301.pdf").is_file()
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf") if p.name != "P301.pdf"} == \
+        {name: mtime for name, mtime in before.items() if name != "P301.pdf"}

@@ -28,7 +28,9 @@ INPUT_HMAC_DOC = {
     "algorithm": "HMAC-SHA256",
     "key": ".handoutgen-key in this folder (random, 0600): without it the hash cannot be recomputed "
            "from guessed names or dates",
-    "covers": ["the roster row (every column)", "each handout PDF's sha256", "cover template and styles",
+    "covers": ["the roster row (every column)",
+               "each handout's sources (as build hashes them: its folder, templates, styles, fonts, brand, catalogs)",
+               "cover template and styles",
                "fonts", "brand folder", "interface-string catalog of the row's language", "paper",
                "duplex", "handoutgen version"],
 }

@@ -35,7 +35,7 @@ import pikepdf
 
 from handoutgen import __version__
 from handoutgen.render.assemble import assemble_packet, combine
-from handoutgen.builder import render_all
+from handoutgen.builder import _inputs, _shared_inputs, render_all  # the build's own input hashes
 from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError, Location, RenderError, UsageError
 from handoutgen.markup import plain_text
@@ -476,17 +476,39 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
                   finish: Callable[[ManifestRow], None],
                   fail: Callable[[int, str, HandoutgenError, RosterRow | None], None]) -> None:
     out_dir = options.out_dir
-    # 2. render each needed handout once, into a scratch folder the next run cleans if we are killed
-    needed = sorted({key for _, _, keys, _ in planned for key in keys})
+    used = sorted({key for _, _, keys, _ in planned for key in keys})
     editions = {row_edition(row).suffix: row_edition(row) for _, row, _, _ in planned}
-    editions = {suffix: editions.get(suffix, STANDARD) for suffix in {key[2] for key in needed}}
+    editions = {suffix: editions.get(suffix, STANDARD) for suffix in {key[2] for key in used}}
+    # 2. each packet's keyed input hash, from the handouts' sources (not their PDFs), so --resume
+    # keeps finished packets without rendering a handout that no missing packet needs
+    shared = {suffix: _shared_inputs(workspace, replace(settings, edition=edition), False, False)
+              for suffix, edition in editions.items()}
+    sources = {k: _inputs(shared[k[2]], HandoutFile(k[0], k[1], workspace.handouts_dir / k[0] / f"{k[1]}.yaml"),
+                          editions[k[2]]) for k in used}
+    cover_hash = _cover_sources_hash(workspace, settings.brand.folder)
+    catalog_hashes: dict[str, str] = {}
+    pending: list[tuple[PlannedRow, str, Path]] = []
+    for number, row, keys, warnings in planned:
+        if row.language not in catalog_hashes:
+            catalog_hashes[row.language] = _catalog_hash(row.language)
+        digest = input_hash(key, row, [(k, sources[k]) for k in keys], cover_hash,
+                            catalog_hashes[row.language], settings.paper, options.duplex)
+        output = out_dir / f"{row.patient_id}.pdf"
+        if (earlier := _finished_before(previous, row.patient_id, digest, output)) is not None:
+            finish(_ok_row(number, row, keys, warnings, digest, output, PacketDone(earlier.pages or 0, earlier.sha256)))
+        else:
+            pending.append(((number, row, keys, warnings), digest, output))
+    # 3. render each handout a missing packet needs, once, into a scratch folder the next run
+    # cleans if we are killed
+    needed = sorted({key for (_, _, keys, _), _, _ in pending for key in keys})
     cache = private_temp_dir(out_dir)
     try:
         handout_pdfs: dict[HandoutKey, Path] = {}
-        handout_digest: dict[HandoutKey, str] = {}
         handout_failure: dict[HandoutKey, HandoutgenError] = {}
         titles: dict[HandoutKey, str] = {}
         for suffix, edition in sorted(editions.items()):  # each (handout, language, edition) once
+            if not any(s == suffix for _, _, s in needed):
+                continue
             files = [HandoutFile(i, lang, workspace.handouts_dir / i / f"{lang}.yaml") for i, lang, s in needed if s == suffix]
             for file, outcome in render_all(workspace, files, replace(settings, edition=edition), options.jobs):
                 handout_key = (file.id, file.language, suffix)
@@ -496,15 +518,12 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
                 path = cache / f"{file.id}.{file.language}{suffix}.pdf"
                 write_atomic(path, outcome.pdf)
                 handout_pdfs[handout_key] = path
-                handout_digest[handout_key] = sha256_hex(outcome.pdf)
                 titles[handout_key] = plain_text(workspace.load_handout(file).handout.title)  # cover and outline: no markup
 
-        # 3. covers + merge, skipping packets that --resume finds finished from the same inputs
-        cover_hash = _cover_sources_hash(workspace, settings.brand.folder)
-        catalog_hashes: dict[str, str] = {}
+        # 4. covers + merge of the packets not finished yet
         tasks: list[PacketTask] = []
         warnings_of: dict[int, list[str]] = {}
-        for number, row, keys, warnings in planned:
+        for (number, row, keys, warnings), digest, output in pending:
             broken = [k for k in keys if k in handout_failure]
             if broken:
                 fail(number, row.patient_id, HandoutgenError(
@@ -512,15 +531,7 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
                         f"{k[0]} ({k[1]}): {handout_failure[k].render(workspace.root)}" for k in broken),
                     Location(field="handouts")), row)
                 continue
-            if row.language not in catalog_hashes:
-                catalog_hashes[row.language] = _catalog_hash(row.language)
-            digest = input_hash(key, row, [(k, handout_digest[k]) for k in keys], cover_hash,
-                                catalog_hashes[row.language], settings.paper, options.duplex)
-            output = out_dir / f"{row.patient_id}.pdf"
             warnings_of[number] = warnings
-            if (earlier := _finished_before(previous, row.patient_id, digest, output)) is not None:
-                finish(_ok_row(number, row, keys, warnings, digest, output, PacketDone(earlier.pages or 0, earlier.sha256)))
-                continue
             enclosed = tuple(EnclosedHandout(titles[k], k[1], k[1] != row.language) for k in keys)
             tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output, row_edition(row)))
 
