@@ -16,8 +16,11 @@ from pathlib import Path
 import ftfy
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import REPO, pdf_text
+from test_fuzz import fuzz_settings
 from handoutgen.checks.readability import sentences
 
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
@@ -430,3 +433,46 @@ def test_section_names_an_editor_would_write(heading, section):
     from handoutgen.importer.sections import section_for
 
     assert section_for(heading) == section
+
+
+# Fuzzing, as tests/test_fuzz.py does for the other readers: whatever the file holds, import gives
+# our own error or a draft that handoutgen's own YAML loader reads back.
+MARKUP = st.text(st.sampled_from(list("ab .:?!-*#1\n\t<>/hpli&;â€”\\n\u00a0\u202e")) | st.characters(), max_size=400)
+
+
+def import_or_refuse(tmp_path: Path, name: str, data: bytes) -> None:
+    from handoutgen.errors import HandoutgenError
+    from handoutgen.importer import import_document
+    from handoutgen.load import parse_yaml
+
+    source = tmp_path / name
+    source.write_bytes(data)
+    try:
+        draft = import_document(source, "fuzzed")
+    except HandoutgenError:
+        return
+    loaded = parse_yaml(draft.text, source, 100_000).data
+    assert loaded["id"] == "fuzzed" and isinstance(loaded["review_notes"], list)
+
+
+@fuzz_settings()
+@given(data=st.binary(max_size=600), suffix=st.sampled_from([".txt", ".md", ".html", ".docx"]))
+def test_random_bytes_import_or_are_refused(tmp_path_factory, data, suffix):
+    import_or_refuse(tmp_path_factory.mktemp("fuzz"), f"random{suffix}", data)
+
+
+@fuzz_settings()
+@given(text=MARKUP, suffix=st.sampled_from([".txt", ".md", ".html"]))
+def test_random_markup_imports_or_is_refused(tmp_path_factory, text, suffix):
+    import_or_refuse(tmp_path_factory.mktemp("fuzz"), f"random{suffix}", text.encode("utf-8", "surrogatepass"))
+
+
+@fuzz_settings(0.5)
+@given(st.data())
+def test_damaged_word_files_are_refused_with_our_error(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fuzz")
+    write_docx(folder / "good.docx")
+    good = bytearray((folder / "good.docx").read_bytes())
+    for _ in range(data.draw(st.integers(1, 8))):
+        good[data.draw(st.integers(0, len(good) - 1))] = data.draw(st.integers(0, 255))
+    import_or_refuse(folder, "damaged.docx", bytes(good))

@@ -13,6 +13,7 @@ import html
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -343,7 +344,9 @@ def _word_paragraphs(data: bytes, path: Path) -> list[Paragraph]:
 
     try:
         word = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, SyntaxError) as error:  # lxml's XMLSyntaxError is a SyntaxError
+    # A damaged member fails only when python-docx unpacks it; lxml's XMLSyntaxError is a SyntaxError.
+    except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, KeyError,
+            ValueError, SyntaxError) as error:
         raise SourceError(f"not a Word .docx file that can be read ({type(error).__name__})", Location(path)) from None
     paragraphs: list[Paragraph] = []
     for child in word.element.body.iterchildren():
