@@ -476,3 +476,30 @@ def test_damaged_word_files_are_refused_with_our_error(tmp_path_factory, data):
     for _ in range(data.draw(st.integers(1, 8))):
         good[data.draw(st.integers(0, len(good) - 1))] = data.draw(st.integers(0, 255))
     import_or_refuse(folder, "damaged.docx", bytes(good))
+
+
+PROSE = st.lists(st.one_of(
+    st.sampled_from(["Risks", "Why", "Aftercare", "Words to know", "Billing", "kidney", "stent", "the", "you",
+                     "Lorem ipsum", "cystoscopyâ€”a", "&nbsp;", "Call your doctor if", "After the test,"]),
+    st.sampled_from([".", ":", "?", "\n", "\n\n", "\n- ", "\n1. ", "\n# ", " ", " ", " "]),
+), max_size=80).map("".join)
+
+
+@fuzz_settings()
+@given(text=PROSE, suffix=st.sampled_from([".txt", ".md"]))
+def test_no_sentence_is_ever_invented(tmp_path_factory, text, suffix):
+    from handoutgen.errors import HandoutgenError
+    from handoutgen.importer import import_document
+
+    source = tmp_path_factory.mktemp("fuzz") / f"prose{suffix}"
+    source.write_text(text, encoding="utf-8")
+    try:
+        draft = import_document(source, "prose")
+    except HandoutgenError:
+        return
+    repaired = normal(ftfy.fix_text(text, uncurl_quotes=False))
+    printed = [draft.data.get(key) for key in CONTENT_KEYS]
+    if not any("The source has no title" in note for note in draft.data["review_notes"]):
+        printed.append(draft.data["title"])
+    for sentence in (normal(s) for value in strings(printed) for s in sentences(value)):
+        assert sentence in repaired, sentence
