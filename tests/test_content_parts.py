@@ -322,3 +322,71 @@ def test_changing_a_shared_figure_rebuilds_the_handouts_that_show_it(cli, worksp
     shared.write_text(SVG.replace("</svg>", '<text x="10" y="30" font-family="Atkinson Hyperlegible">SECOND</text></svg>'))
     pdf = build(cli, workspace, tmp_path / "out")  # incremental: only what changed since the last build
     assert "SECOND" in pdf_text(pdf)
+
+
+# Every part of BASE in the other languages of the samples (drafted by us for this test).
+TRANSLATIONS = {
+    "es": [
+        "Control del **stent** renal", "Este folleto trata de un control *corto*. Vea [nuestra página](https://clinic.example/stent).",
+        "Lea esto primero.", "Un stent es un tubo delgado. Casi siempre **no** lo siente.",
+        "Un riñón arriba, la vejiga abajo y un tubo delgado entre ellos.", "El stent dentro del uréter.",
+        "Puede necesitar este control si:", "Su stent pudo moverse, por ejemplo después de", "una caída",
+        "ejercicio fuerte", "Es hora de una revisión de rutina.", "Traiga su lista de medicinas.",
+        "Consiga quien lo lleve a casa.", "Tome sus medicinas así:", "Horario de medicinas", "Medicina", "Mañana",
+        "Noche", "Medicina A", "1 tableta", "nada", "Medicina B", "nada", "2 tabletas", "No puede orinar nada.",
+        "Fiebre.", "Preguntas sobre su *tubo*.", "Llame a [la línea de enfermería](tel:+15550100199) si tiene preguntas.",
+    ],
+    "ar": [
+        "فحص **الدعامة** الكلوية", "يتناول هذا المنشور فحصًا *قصيرًا*. انظر [صفحتنا](https://clinic.example/stent).",
+        "اقرأ هذا أولًا.", "الدعامة أنبوب رفيع. في أغلب الوقت **لا** تشعر بها.",
+        "كلية في الأعلى، والمثانة في الأسفل، وأنبوب رفيع بينهما.", "الدعامة داخل الحالب.",
+        "قد تحتاج إلى هذا الفحص إذا:", "ربما تحركت الدعامة، مثلًا بعد", "سقوط", "تمرين شاق",
+        "حان وقت فحص روتيني.", "أحضر قائمة أدويتك.", "رتّب من يوصلك إلى البيت.", "تناول أدويتك هكذا:",
+        "جدول الأدوية", "الدواء", "الصباح", "المساء", "الدواء أ", "قرص واحد", "لا شيء", "الدواء ب", "لا شيء",
+        "قرصان", "لا تستطيع التبول أبدًا.", "حمى.", "أسئلة عن *الأنبوب*.",
+        "اتصل [بخط التمريض](tel:+15550100199) إذا كانت لديك أسئلة.",
+    ],
+    "zh-Hans": [
+        "肾脏**支架**检查", "本资料介绍一项*简短*的检查。请看[我们的网页](https://clinic.example/stent)。",
+        "请先读这一段。", "支架是一根细管。大多数时候您**不会**感觉到它。",
+        "上方是肾脏，下方是膀胱，中间有一根细管。", "输尿管里的支架。",
+        "如有以下情况，您可能需要这项检查：", "您的支架可能移动了，例如在以下情况之后", "摔倒", "剧烈运动",
+        "到了例行检查的时间。", "带上您的药物清单。", "安排人送您回家。", "请这样服药：", "服药时间表", "药物",
+        "早上", "晚上", "药物A", "1片", "无", "药物B", "无", "2片", "您完全无法排尿。", "发烧。",
+        "关于*导管*的问题。", "如有问题，请拨打[护士热线](tel:+15550100199)。",
+    ],
+}
+TIER_HEADINGS = {"es": "Emergencia", "ar": "حالة طارئة", "zh-Hans": "紧急情况"}
+
+
+def write_translation(workspace: Path, language: str) -> None:
+    from handoutgen.i18n.exchange import dump_translation
+    from handoutgen.i18n.translations import segments, with_segment
+    from handoutgen.model import Handout, Translation
+
+    source = segments(Handout.model_validate(BASE))
+    translation = Translation(id=DEMO, language=language, source_language="en")
+    for (seg_id, text), translated in zip(source.items(), TRANSLATIONS[language], strict=True):
+        translation = with_segment(translation, seg_id, text, translated, state="draft")
+    (workspace / "handouts" / DEMO / f"{language}.yaml").write_bytes(dump_translation(translation, list(source)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["es", "ar", "zh-Hans"])
+def test_every_part_renders_tagged_in_a_translation(cli, workspace, tmp_path, language):
+    write_demo(workspace)
+    write_translation(workspace, language)
+    pdf = build(cli, workspace, tmp_path / "out", language=language)
+    alt, caption, medicine = TRANSLATIONS[language][4], TRANSLATIONS[language][5], TRANSLATIONS[language][15]
+    text = pdf_text(pdf)
+    assert caption in text and medicine in text and TIER_HEADINGS[language] in text
+    assert "**" not in text and "](" not in text
+    assert sum(tick_boxes(pdf)) == 2
+    with pikepdf.open(pdf) as pdf_file:
+        assert str(pdf_file.Root.Lang) == language
+        figures = [str(e.Alt) for e in _elements(pdf_file) if str(e.S) == "/Figure" and "/Alt" in e]
+        tables = [e for e in _elements(pdf_file) if str(e.S) in ("/Table", "/TH")]
+    assert alt in figures
+    assert len(tables) == 4  # the table and its three header cells
+    report = validate(str(pdf))
+    assert [(f.rule_id, f.message) for f in report.findings] == []

@@ -78,7 +78,8 @@ def render_inline(text: str) -> Markup:
                 html.append("</a>")
                 address = _printed_address(href)
                 if address not in "".join(words):
-                    html.append(f' (<span class="link-address" dir="ltr">{escape(address)}</span>)')
+                    # Isolated left to right: an address reads the same on a right-to-left page.
+                    html.append(f' (<bdi class="link-address" dir="ltr">{escape(address)}</bdi>)')
             link = None
         elif token.type in ("strong_open", "em_open"):
             html.append(f"<{token.tag}>")
