@@ -1,19 +1,19 @@
-"""Packets/s for the render-once route vs the naive route, side by side in one run.
+"""Packets, measured honestly: routes interleaved and repeated on the same machine in one run.
 
-Usage: python bench/packets.py [N] [--jobs J] [--naive-sample M]
+Usage: python bench/packets.py [N] [--jobs J] [--repeat R] [--naive-sample M] [--sample S]
 
-Makes a synthetic roster of N patients (cover + 2 handouts each) in a temp folder and
-times, on the same machine in the same run, with the same number of worker processes:
-- render-once: `make_packets` (each handout rendered once per batch, only the cover per
-  patient, merged with pikepdf);
-- naive: the whole packet as one HTML document (cover + both handouts) rendered by
-  WeasyPrint per patient, the straightforward way (stylesheets and fonts loaded for
-  each render) — the route the issue describes;
-- naive, warm parts: cover and both handouts rendered separately per patient with a
-  warm renderer, then merged — a kinder baseline, shown so the ratio is not flattered.
-The naive routes are timed on the first M rows (default min(N, 40)) because they are
-slow; rates are per packet, so they compare. Also prints the peak RSS of any render-once worker process
-(a fresh pool takes over every 500 packets per worker, so it should not grow with N).
+Each round runs, one after the other so machine load hits them alike:
+- render-once with N and N/2 rows (`make_packets`: handouts rendered once per batch, a cover
+  per patient, merged with pikepdf); the difference of the two gives the steady rate without
+  pool start-up;
+- naive: the whole packet as one HTML document per patient (stylesheets and fonts loaded for
+  each render), on the first M rows (slow, so fewer rows; rates are per packet).
+Reported: packets/s and CPU ms per packet (all processes: this one and every worker, read from
+/proc), min and median over R rounds; peak RSS of the parent and of any worker. Then, per
+language of a mixed roster (en, es, ar, zh-Hans, ru with English handouts), the CPU of one
+packet in one warm worker and the cover's size; a --resume of a finished set of N; and
+--combined of that set. Targets from issue #14 are printed PASS/FAIL. A Chromium route is
+not measured here (see the note printed at the end).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import argparse
 import csv
 import io
 import os
+import resource
+import statistics
 import sys
 import tempfile
 import threading
@@ -31,28 +33,79 @@ from pathlib import Path
 
 import pikepdf
 
-from handoutgen.render.assemble import assemble_packet
-from handoutgen.builder import HandoutRenderer, default_jobs
-from handoutgen.packets.run import PacketOptions, make_packets
-from handoutgen.render.html import EnclosedHandout, HtmlDocument, render_cover_html, render_handout_html
+from handoutgen.builder import HandoutRenderer
 from handoutgen.packets.roster import load_roster
+from handoutgen.packets.run import PacketOptions, make_packets
+from handoutgen.render.html import HtmlDocument, render_cover_html, render_handout_html, EnclosedHandout
 from handoutgen.render.pdf import PdfRenderer
 from handoutgen.workspace import Workspace
 from handoutgen.write import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDOUTS = ("retrograde-pyelography", "nephrostomy-ureteral-stent")
+NAMES = {"en": "Test Patient", "es": "José Pérez", "ar": "محمد علي", "zh-Hans": "王小明", "ru": "Иван Петров"}
+PLACES = {"zh-Hans": ("B栋2楼", "李医生", "午夜后请勿进食或饮水。")}
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def write_roster(path: Path, count: int) -> None:
+def write_roster(path: Path, count: int, languages: tuple[str, ...] = ("en",)) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["patient_id", "patient_name", "language", "handouts", "appointment",
                          "arrive_minutes_before", "location", "clinician", "prep"])
         for i in range(count):
-            writer.writerow([f"P{i:06d}", f"Test Patient {i}", "en", ";".join(HANDOUTS),
-                             f"2026-12-{1 + i % 28:02d}T{8 + i % 9:02d}:30", 30, "Building B, 2nd floor",
-                             "Dr. Example", "Nothing to eat or drink after midnight."])
+            language = languages[i % len(languages)]
+            place = PLACES.get(language, ("Building B, 2nd floor", "Dr. Example", "Nothing to eat or drink after midnight."))
+            handouts = HANDOUTS if language in ("en", "es", "ar") else HANDOUTS[:1]
+            writer.writerow([f"P{i:06d}", f"{NAMES[language]} {i}", language, ";".join(handouts),
+                             f"2026-12-{1 + i % 28:02d}T{8 + i % 9:02d}:30", 30, *place])
+
+
+class Processes:
+    """Polls /proc: peak RSS and CPU time of every process below this one.
+
+    getrusage(RUSAGE_CHILDREN) cannot see forkserver workers (the forkserver's children), so
+    each descendant's utime+stime is read a few times a second; a worker's last ~0.1 s before
+    it exits can be missed (CPU is a slight underestimate, never an overestimate).
+    """
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self.cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> Processes:
+        self._start = time.process_time()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self._stop.set()
+        self._thread.join()
+        self.own_cpu = time.process_time() - self._start
+
+    def total_cpu(self) -> float:
+        return self.own_cpu + sum(self.cpu.values())
+
+    def _poll(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.1):
+            stats = {}
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
+                except (OSError, IndexError, ValueError):
+                    continue
+            parents = {pid: int(fields[1]) for pid, fields in stats.items()}
+            for pid, fields in stats.items():
+                ancestor = parents.get(pid)
+                while ancestor not in (None, 0, 1, me):
+                    ancestor = parents.get(ancestor)
+                if ancestor != me:
+                    continue
+                self.cpu[pid] = (int(fields[11]) + int(fields[12])) / TICK
+                self.peak_kb = max(self.peak_kb, int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024)
 
 
 _naive: HandoutRenderer | None = None
@@ -64,136 +117,169 @@ def _naive_start() -> None:
     _naive = HandoutRenderer(workspace, workspace.render_settings())
 
 
-def _documents(row):  # noqa: ANN001, ANN202
-    assert _naive is not None
-    workspace = _naive.workspace
-    files = [f for f in workspace.handout_files() if f.id in row.handouts and f.language == "en"]
-    handouts = [workspace.load_handout(f).handout for f in files]
-    enclosed = [EnclosedHandout(h.title, "en", False) for h in handouts]
-    cover = render_cover_html(row, enclosed, _naive.settings)
-    return files, cover
-
-
 def _naive_whole_packet(job: tuple) -> None:
     """Naive: the whole packet is one HTML document, laid out by WeasyPrint per patient."""
     row, out = job
     assert _naive is not None
     workspace = _naive.workspace
-    files, cover = _documents(row)
-    parts = [cover.html] + [
-        render_handout_html(workspace.load_handout(f), _naive.settings).html for f in files
-    ]
-    first_handout_page_css = render_handout_html(workspace.load_handout(files[0]), _naive.settings).page_css
+    files = [f for f in workspace.handout_files() if f.id in row.handouts and f.language == "en"]
+    handouts = [workspace.load_handout(f) for f in files]
+    cover = render_cover_html(row, [EnclosedHandout(h.handout.title, "en", False) for h in handouts], _naive.settings)
+    documents = [render_handout_html(h, _naive.settings) for h in handouts]
     # Section ids repeat from handout to handout; one document needs them unique.
     bodies = "".join(
         f'<div style="break-before: page">{part.split("<body>", 1)[1].rsplit("</body>", 1)[0]}</div>'
         .replace(' id="', f' data-part="{n}" id="{n}-')
-        for n, part in enumerate(parts)
+        for n, part in enumerate([cover.html] + [d.html for d in documents])
     )
     html = cover.html.split("<body>", 1)[0] + "<body>" + bodies + "</body></html>"
-    document = HtmlDocument(html, first_handout_page_css, cover.base_url,
-                            ("fonts/fonts.css", "handout.css", "cover.css"))
+    document = HtmlDocument(html, documents[0].page_css, cover.base_url, ("fonts/fonts.css", "handout.css", "cover.css"))
     fresh = PdfRenderer(workspace.style_path, workspace.render_roots)
     write_atomic(out / f"{row.patient_id}.pdf", fresh.render(document, source=workspace.root))
 
 
-def _naive_warm_parts(job: tuple) -> None:
-    """Kinder baseline: cover and each handout rendered separately per patient, then merged."""
-    row, out = job
-    assert _naive is not None
-    files, cover = _documents(row)
-    opened = [pikepdf.open(io.BytesIO(_naive.render(f).pdf)) for f in files]
-    cover_pdf = _naive.pdf.render(cover, source=_naive.workspace.root)
-    data, _ = assemble_packet(cover_pdf, opened, False)
-    write_atomic(out / f"{row.patient_id}.pdf", data)
-
-
-def _rate(route, rows: list, out: Path, jobs: int) -> float:  # noqa: ANN001
+def naive_route(rows: list, out: Path, jobs: int) -> tuple[float, float, int]:
     out.mkdir()
-    start = time.perf_counter()
-    with ProcessPoolExecutor(jobs, initializer=_naive_start) as pool:
-        list(pool.map(route, [(row, out) for row in rows], chunksize=4))
-    return len(rows) / (time.perf_counter() - start)
+    with Processes() as processes:
+        start = time.perf_counter()
+        with ProcessPoolExecutor(jobs, initializer=_naive_start) as pool:
+            list(pool.map(_naive_whole_packet, [(row, out) for row in rows], chunksize=2))
+        wall = time.perf_counter() - start
+    return wall, processes.total_cpu(), processes.peak_kb
 
 
-class DescendantMemory:
-    """Polls /proc for the largest resident size of any process below this one.
+def render_once(roster_path: Path, out: Path, jobs: int, **options) -> tuple[float, float, int]:
+    roster = load_roster(roster_path)
+    with Processes() as processes:
+        start = time.perf_counter()
+        results = make_packets(Workspace(ROOT), roster, PacketOptions(out_dir=out, jobs=jobs, **options))
+        wall = time.perf_counter() - start
+    assert all(r.status == "ok" for r in results), [r.error for r in results if r.error][:3]
+    return wall, processes.total_cpu(), processes.peak_kb
 
-    getrusage(RUSAGE_CHILDREN) cannot see forkserver workers (they are the forkserver's
-    children, not ours), so this reads VmRSS of every descendant a few times a second.
-    """
 
-    def __init__(self) -> None:
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
+def per_language(folder: Path, sample: int) -> dict[str, tuple[float, int]]:
+    """language → (CPU ms of one packet in a warm in-process worker, cover size in bytes)."""
+    from handoutgen.packets import run
 
-    def __enter__(self) -> DescendantMemory:
-        self._thread.start()
-        return self
+    found = {}
+    for language in NAMES:
+        path = folder / f"lang-{language}.csv"
+        write_roster(path, sample + 3, (language,))
+        out = folder / f"lang-{language}"
+        # jobs=1 runs in this process: time the make() calls after three warm-up packets
+        calls: list[float] = []
+        real_make = run.PacketWorker.make
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
-        self._stop.set()
-        self._thread.join()
+        def timed_make(worker, task, calls=calls, real_make=real_make):  # noqa: ANN001, ANN202
+            start = time.process_time()
+            try:
+                return real_make(worker, task)
+            finally:
+                calls.append(time.process_time() - start)
 
-    def _poll(self) -> None:
-        me = os.getpid()
-        while not self._stop.wait(0.1):
-            parents = {}
-            for stat in Path("/proc").glob("[0-9]*/stat"):
-                try:
-                    fields = stat.read_text().rsplit(")", 1)[1].split()
-                    parents[int(stat.parent.name)] = int(fields[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-            for pid in parents:
-                ancestor = parents.get(pid)
-                while ancestor not in (None, 0, 1, me):
-                    ancestor = parents.get(ancestor)
-                if ancestor == me:
-                    try:
-                        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                            if line.startswith("VmRSS:"):
-                                self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-                    except OSError:
-                        continue
+        run.PacketWorker.make = timed_make
+        try:
+            results = make_packets(Workspace(ROOT), load_roster(path),
+                                   PacketOptions(out_dir=out, jobs=1, fallback_language="en"))
+        finally:
+            run.PacketWorker.make = real_make
+        assert all(r.status == "ok" for r in results), [r.error for r in results if r.error][:3]
+        with pikepdf.open(out / results[-1].output) as packet, pikepdf.new() as cover:
+            cover.pages.append(packet.pages[0])
+            buffer = io.BytesIO()
+            cover.save(buffer)
+        found[language] = (statistics.median(calls[3:]) * 1000, len(buffer.getvalue()))
+    return found
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int, nargs="?", default=300)
-    parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--naive-sample", type=int, default=None)
+    parser.add_argument("--sample", type=int, default=20, help="packets per language for CPU per language")
     options = parser.parse_args()
-    naive_count = options.naive_sample or min(options.count, 40)
+    count, half, jobs = options.count, options.count // 2, options.jobs
+    naive_count = options.naive_sample or min(count, 30)
+    recycle = PacketOptions(out_dir=Path(".")).recycle_after
 
-    workspace = Workspace(ROOT)
-    with tempfile.TemporaryDirectory() as temp:
-        temp_path = Path(temp)
-        roster_path = temp_path / "roster.csv"
-        write_roster(roster_path, options.count)
-        roster = load_roster(roster_path)
+    with tempfile.TemporaryDirectory(prefix="handoutgen-bench-") as temp:
+        folder = Path(temp)
+        full, small = folder / "full.csv", folder / "half.csv"
+        write_roster(full, count)
+        write_roster(small, half)
+        naive_rows = [e.row for e in load_roster(full).entries[:naive_count]]
+        runs: dict[str, list[tuple[float, float, int]]] = {"once": [], "half": [], "naive": []}
+        render_once(small, folder / "warm-up", jobs)  # imports, font caches, the forkserver
+        for round_ in range(options.repeat):  # interleaved: every route sees the same load
+            runs["once"].append(render_once(full, folder / f"once-{round_}", jobs))
+            runs["half"].append(render_once(small, folder / f"half-{round_}", jobs))
+            runs["naive"].append(naive_route(naive_rows, folder / f"naive-{round_}", jobs))
 
-        rows = [entry.row for entry in roster.entries[:naive_count]]
-        naive_rate = _rate(_naive_whole_packet, rows, temp_path / "naive", options.jobs)
-        warm_rate = _rate(_naive_warm_parts, rows, temp_path / "warm", options.jobs)
+        def rates(route: str, n: int) -> list[float]:
+            return [n / wall for wall, _, _ in runs[route]]
 
-        start = time.perf_counter()
-        with DescendantMemory() as memory:
-            results = make_packets(workspace, roster, PacketOptions(out_dir=temp_path / "fast", jobs=options.jobs))
-        fast_seconds = time.perf_counter() - start
-        assert all(r.status == "ok" for r in results), [r.error for r in results if r.error][:3]
-        fast_rate = options.count / fast_seconds
+        def cpu_ms(route: str, n: int) -> list[float]:
+            return [cpu / n * 1000 for _, cpu, _ in runs[route]]
 
-    print(f"jobs={options.jobs}, cover + {len(HANDOUTS)} handouts per packet")
-    print(f"  naive, whole packet HTML per patient ({naive_count} packets): {naive_rate:6.1f} packets/s")
-    print(f"  naive, warm parts per patient ({naive_count} packets):       {warm_rate:6.1f} packets/s")
-    print(f"  render-once + merge ({options.count} packets):               {fast_rate:6.1f} packets/s "
-          f"({fast_seconds:.1f} s incl. pool start-up)")
-    print(f"  ratio render-once / naive whole packet: {fast_rate / naive_rate:.1f}x")
-    print(f"  ratio render-once / naive warm parts:   {fast_rate / warm_rate:.1f}x")
-    print(f"  render-once: peak RSS of any worker process: {memory.peak_kb / 1024:.0f} MB "
-          "(a fresh pool every 500 packets per worker)")
+        steady = [(count - half) / max(1e-9, a[0] - b[0]) for a, b in zip(runs["once"], runs["half"])]
+        print(f"jobs={jobs}, cover + {len(HANDOUTS)} handouts per packet, {options.repeat} interleaved rounds "
+              "(min / median)")
+        for label, route, n in (("render-once", "once", count), ("render-once", "half", half),
+                                ("naive whole-HTML", "naive", naive_count)):
+            r, c = rates(route, n), cpu_ms(route, n)
+            print(f"  {label:17} N={n:5}: {min(r):6.1f} / {statistics.median(r):6.1f} packets/s, "
+                  f"CPU {min(c):6.1f} / {statistics.median(c):6.1f} ms per packet (all processes)")
+        print(f"  render-once steady state (N minus N/2, no start-up): {min(steady):6.1f} / "
+              f"{statistics.median(steady):6.1f} packets/s")
+        ratios = [o / n for o, n in zip(rates("once", count), rates("naive", naive_count))]
+        cpu_ratios = [n / o for o, n in zip(cpu_ms("once", count), cpu_ms("naive", naive_count))]
+        print(f"  render-once / naive, same round: {min(ratios):.1f}x / {statistics.median(ratios):.1f}x wall, "
+              f"{min(cpu_ratios):.1f}x / {statistics.median(cpu_ratios):.1f}x CPU")
+        worker_full = max(p for _, _, p in runs["once"]) / 1024
+        worker_half = max(p for _, _, p in runs["half"]) / 1024
+        print(f"  peak RSS of any worker: {worker_full:.0f} MB at N={count}, {worker_half:.0f} MB at N={half}; "
+              f"parent {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        waves = -(-count // (jobs * recycle))
+        print(f"  workers: a fresh pool every {jobs * recycle} packets ({recycle} per worker): "
+              f"{waves} pool(s) at N={count}" + ("" if waves > 1 else ", so no worker was replaced in these runs"))
+
+        languages = per_language(folder, options.sample)
+        print(f"one warm worker, median of {options.sample} packets per language (cover + merge CPU, cover size):")
+        for language, (ms, size) in languages.items():
+            print(f"  {language:8} {ms:6.1f} ms CPU ({ms / languages['en'][0]:.2f}x en), cover {size / 1000:5.1f} KB")
+
+        resumed = [render_once(full, folder / "once-0", jobs, resume=True)[0] for _ in range(2)]
+        print(f"--resume of a finished set of {count}: {min(resumed):.2f} s")
+        combined = folder / "print.pdf"
+        with Processes():
+            start = time.perf_counter()
+            peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            render_once(full, folder / "once-0", jobs, resume=True, combined=combined)
+            combine_wall = time.perf_counter() - start - min(resumed)
+        packets_size = sum(p.stat().st_size for p in (folder / "once-0").glob("*.pdf"))
+        print(f"--combined of {count}: +{combine_wall:.1f} s, {combined.stat().st_size / 1e6:.1f} MB "
+              f"(the packets: {packets_size / 1e6:.1f} MB), parent peak RSS "
+              f"{max(peak_before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024:.0f} MB so far")
+
+        zh, en = languages["zh-Hans"], languages["en"]
+        print("targets (issue #14; meaningful on a quiet 2-core machine with N=1000):")
+        print(f"  {verdict(statistics.median(steady) >= 80)} >= 80 packets/s steady state "
+              f"(median {statistics.median(steady):.1f})")
+        print(f"  {verdict(statistics.median(ratios) >= 20)} >= 20x the naive whole-HTML route "
+              f"(median {statistics.median(ratios):.1f}x)")
+        print(f"  {verdict(zh[0] <= 1.5 * en[0])} zh-Hans packet CPU <= 1.5x English ({zh[0] / en[0]:.2f}x)")
+        print(f"  {verdict(zh[1] <= 60_000)} zh-Hans cover <= 60 KB ({zh[1] / 1000:.1f} KB)")
+        print(f"  {verdict(worker_full <= worker_half * 1.1)} worker memory flat "
+              f"({worker_full:.0f} MB at N={count} vs {worker_half:.0f} MB at N={half})")
+        print("  100,000 rows with --jobs 2 < 25 min: run bench/roster_scale.py --rows 100000 --jobs 2")
+        print("Chromium route: not measured by this script yet.")
 
 
 if __name__ == "__main__":
