@@ -503,3 +503,21 @@ def test_no_sentence_is_ever_invented(tmp_path_factory, text, suffix):
         printed.append(draft.data["title"])
     for sentence in (normal(s) for value in strings(printed) for s in sentences(value)):
         assert sentence in repaired, sentence
+
+
+@fuzz_settings()
+@given(text=PROSE, suffix=st.sampled_from([".txt", ".md"]))
+def test_no_sentence_is_ever_lost(tmp_path_factory, text, suffix):
+    from handoutgen.errors import HandoutgenError
+    from handoutgen.importer import import_document
+
+    source = tmp_path_factory.mktemp("fuzz") / f"prose{suffix}"
+    source.write_text(text, encoding="utf-8")
+    try:
+        draft = import_document(source, "prose")
+    except HandoutgenError:
+        return
+    everything = normal(" ".join(strings(draft.data)))
+    lines = (re.sub(r"^(?:#+|-|\d+\.)(?:\s+|$)", "", line.strip()) for line in ftfy.fix_text(text).splitlines())
+    for sentence in (normal(s) for line in lines for s in sentences(line)):
+        assert sentence in everything, sentence

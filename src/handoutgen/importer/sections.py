@@ -92,6 +92,8 @@ def place(blocks: list[Block], title: str = "") -> Placed:
                 placed.notes.append(f"Sub-heading '{block.text}' was kept under {current}.")
             else:
                 current, current_level = None, block.level
+                placed.unplaced.append(f"Heading '{block.text}' names no section the importer knows; the text "
+                                       "under it is not placed.")
             seen_heading, heading_text = True, block.text
             continue
         if block.kind == PARAGRAPH and block.text.endswith(":") and following is not None and following.kind == ITEM:
