@@ -380,7 +380,7 @@ def test_bad_inputs_get_one_clear_line_naming_the_file(cli, workspace, tmp_path)
         result = cli("import", source, "-w", workspace, *options)
         assert result.exit_code == code, (result.exit_code, result.stderr)
         assert message in result.stderr and "Traceback" not in result.stderr
-        assert source.name in result.stderr or "--id" in options
+        assert source.name in result.stderr or options  # a bad option is named instead
 
     fails(tmp_path / "missing.txt", 1, "missing.txt: cannot read: No such file or directory")
     (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.7")
@@ -394,6 +394,10 @@ def test_bad_inputs_get_one_clear_line_naming_the_file(cli, workspace, tmp_path)
     (tmp_path / "binary.txt").write_bytes(b"\x00\xff\x00\xfe")
     fails(tmp_path / "binary.txt", 1, "binary.txt: not a text file (it holds NUL bytes)")
     fails(RETROGRADE, 2, "'Retro Scan' is not a handout id", "--id", "Retro Scan")
+    fails(RETROGRADE, 2, f"{tmp_path.name}: is a folder; --out takes the draft's file name", "--out", str(tmp_path))
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be", encoding="utf-8")
+    fails(RETROGRADE, 1, "cannot write: a file is in the way of the output folder", "--out", str(blocked / "x.yaml"))
     assert not (workspace / "handouts" / "missing").exists()
 
 

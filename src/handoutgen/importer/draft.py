@@ -21,7 +21,7 @@ from handoutgen.errors import Location, UsageError, terminal_safe
 from handoutgen.importer.read import Document
 from handoutgen.importer.sections import OVERVIEW, Placed
 from handoutgen.scaffold import WORKSPACE_FILE_MODE
-from handoutgen.write import write_atomic
+from handoutgen.write import output_error, write_atomic
 
 DRAFT_VERSION = "0.1"
 SOURCE_NOTE = "Imported by handoutgen import; not yet reviewed"
@@ -127,7 +127,12 @@ def draft_yaml(data: dict[str, Any], source_name: str) -> str:
 
 def write_draft(text: str, target: Path, force: bool = False) -> None:
     """Write the draft atomically; an existing file is replaced only with ``force``."""
+    if target.is_dir():
+        raise UsageError("is a folder; --out takes the draft's file name", Location(target))
     if target.exists() and not force:
         raise UsageError("already exists; nothing was overwritten (use --force to replace it)", Location(target))
-    write_atomic(target, text.encode("utf-8"))
-    target.chmod(WORKSPACE_FILE_MODE)
+    try:
+        write_atomic(target, text.encode("utf-8"))
+        target.chmod(WORKSPACE_FILE_MODE)
+    except OSError as error:
+        raise output_error(error, target) from None
