@@ -67,8 +67,8 @@ overview:                # What is it? One paragraph per item.
   - "[fill in: what the procedure is]"
 # reasons:               # Why is it done? One reason per item.
 #   - ""
-# preparation:           # How to prepare: numbered steps.
-#   - ""
+# preparation:           # How to prepare: numbered steps. Any list may also be written as
+#   - ""                 # {{intro: "a lead-in line", items: [...], checklist: true}} (README)
 # what_to_expect:        # What to expect: numbered steps before, during and right after.
 #   before:
 #     - ""
@@ -86,12 +86,14 @@ overview:                # What is it? One paragraph per item.
 #       how_long: ""
 #       what_helps:
 #         - ""
-#   instructions:
+#   instructions:        # tick boxes: instructions: {{checklist: true, items: [...]}}
 #     - ""
-# when_to_call:          # the box with the clinic's phone number always prints
-#   warning_signs:       # signs to call the clinic about: only what the source says
+# when_to_call:          # the box with the clinic's phone number always prints; only signs the source names
+#   emergency:           # call 911 (the brand's emergency number) or go to the emergency room
 #     - ""
-#   emergency:           # signs that need emergency services
+#   call_now:            # call the clinic the same day
+#     - ""
+#   call_soon:           # call the clinic during office hours
 #     - ""
 # questions:             # questions to ask your care team
 #   - ""
