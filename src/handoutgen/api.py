@@ -29,6 +29,7 @@ from handoutgen.checks.registry import ERROR, WARNING, Finding
 from handoutgen.checks.run import Report, check_workspace
 from handoutgen.errors import ErrorList, HandoutgenError, Location, SourceError, UsageError
 from handoutgen.load import dotted
+from handoutgen.markup import plain_text
 from handoutgen.packets.manifest import ManifestRow
 from handoutgen.model import Brand, Handout, PaperSize
 from handoutgen.resources import defaults
@@ -246,7 +247,7 @@ def handout_rows(workspace: Workspace) -> tuple[list[dict[str, str]], list[Hando
         else:
             handout = localized.handout
             row.update(
-                title=handout.title,
+                title=plain_text(handout.title),  # the words, not their **markup**
                 version=handout.version,
                 last_reviewed=handout.last_reviewed.isoformat(),
                 reviewed_by=handout.reviewed_by,
