@@ -59,11 +59,11 @@ def seed_sentences(seed: Path) -> list[str]:
     return [normal(s) for line in lines if line for s in sentences(line)]
 
 
-def imported(cli, workspace: Path, source: Path, handout_id: str, *options: str) -> tuple[Path, dict]:
-    result = cli("import", source, "--id", handout_id, "-w", workspace, *options)
+def imported(cli, workspace: Path, source: Path, handout_id: str, lang: str = "en") -> tuple[Path, dict]:
+    result = cli("import", source, "--id", handout_id, "--lang", lang, "-w", workspace)
     assert result.exit_code == 0, result.stderr
-    path = workspace / "handouts" / handout_id / "en.yaml"
-    assert result.stdout.strip() == f"wrote handouts/{handout_id}/en.yaml"
+    path = workspace / "handouts" / handout_id / f"{lang}.yaml"
+    assert result.stdout.strip() == f"wrote handouts/{handout_id}/{lang}.yaml"
     return path, yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -358,6 +358,18 @@ def test_a_source_that_starts_with_a_section_leaves_the_overview_to_the_editor(c
     assert "field 'overview'" in checked.stderr and "field 'summary'" in checked.stderr
 
 
+def test_a_spanish_handout_imports_with_its_sections(cli, workspace, tmp_path):
+    source = tmp_path / "pielografia.md"
+    source.write_text("# ¿Qué es la pielografía retrógrada?\n\nEs una prueba con rayos X. Muestra los riñones.\n\n"
+                      "## Riesgos\n\n- Sangrado leve.\n\nLlame a su médico si tiene fiebre.\n", encoding="utf-8")
+    path, draft = imported(cli, workspace, source, "pielografia", "es")
+    assert path.name == "es.yaml" and draft["language"] == "es"
+    assert draft["title"] == "¿Qué es la pielografía retrógrada?"
+    assert draft["summary"] == "Es una prueba con rayos X." and draft["overview"] == ["Muestra los riñones."]
+    assert draft["risks"] == ["Sangrado leve.", "Llame a su médico si tiene fiebre."]  # the heading wins
+    assert "¿Qué es la pielografía retrógrada?" in path.read_text(encoding="utf-8")  # not escaped
+
+
 def test_the_draft_is_written_once_privately_and_only_replaced_with_force(cli, workspace, tmp_path):
     path, _ = imported(cli, workspace, NEPHROSTOMY, "imported")
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # a source file the team edits, as `new` writes
@@ -432,6 +444,12 @@ def test_an_imported_draft_builds_into_a_pdf(cli, workspace):
     ("Questions to ask your care team", "questions"), ("Words to know", "words_to_know"),
     ("Frequently asked questions", None),  # answers as well as questions: left for the reviewer
     ("Billing and insurance", None),
+    # Spanish handouts, as clinics have them
+    ("¿Por qué se hace?", "reasons"), ("Cómo prepararse", "preparation"),
+    ("¿Qué esperar durante la prueba?", "what_to_expect.during"), ("Después de la prueba", "what_to_expect.after"),
+    ("Cuidados en casa", "aftercare.instructions"), ("Riesgos", "risks"), ("Beneficios", "benefits"),
+    ("Cuándo llamar a su médico", "when_to_call.warning_signs"), ("Preguntas para su equipo", "questions"),
+    ("Preguntas frecuentes", None), ("Palabras que debe conocer", "words_to_know"), ("Facturación", None),
 ])
 def test_section_names_an_editor_would_write(heading, section):
     from handoutgen.importer.sections import section_for

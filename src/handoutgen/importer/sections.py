@@ -15,23 +15,26 @@ from handoutgen.importer.read import HEADING, ITEM, PARAGRAPH, Block
 OVERVIEW = "overview"
 WORDS_TO_KNOW = "words_to_know"
 
-# First match wins, so the narrower phrase comes first ("after the procedure" before "the procedure").
+# English, then Spanish. First match wins, so the narrower phrase comes first ("after the
+# procedure" before "the procedure").
 _SECTION_PHRASES: tuple[tuple[str, str], ...] = (
     ("when_to_call.warning_signs", r"when to (?:call|get help)|call (?:your|the|us)\b|contact (?:your|the|us)\b|"
-                                   r"warning signs?"),
+                                   r"warning signs?|cuándo llamar|llame (?:a su|al)\b|señales de (?:alarma|alerta)"),
     ("aftercare.instructions", r"after ?care|caring for yourself|(?:care|recovery) at home|home care|self-care|"
-                               r"recover(?:y|ing)|going home"),
-    ("what_to_expect.after", r"after (?:the|your) (?:procedure|test|surgery|operation|exam)|afterwards?|after"),
-    ("what_to_expect.before", r"before (?:the|your) (?:procedure|test|surgery|operation|exam)|before"),
+                               r"recover(?:y|ing)|going home|cuidados?(?: en casa| posteriores)?|recuperación"),
+    ("what_to_expect.after", r"after (?:the|your) (?:procedure|test|surgery|operation|exam)|afterwards?|after|"
+                             r"después"),
+    ("what_to_expect.before", r"before (?:the|your) (?:procedure|test|surgery|operation|exam)|before|antes"),
     ("preparation", r"prepar\w*|get(?:ting)? ready"),
-    ("risks", r"risks?|complications?|side effects?"),
-    ("benefits", r"benefits?|advantages?"),
-    ("reasons", r"why|indications?|reasons?|used for|uses"),
+    ("risks", r"risks?|complications?|side effects?|riesgos?|complicaciones|efectos secundarios"),
+    ("benefits", r"benefits?|advantages?|beneficios?|ventajas"),
+    ("reasons", r"why|indications?|reasons?|used for|uses|por qué|indicaciones|razones"),
     ("what_to_expect.during", r"what to expect|during|what happens|the procedure|procedure steps|steps|"
-                              r"how (?:it is|is it) done"),
-    ("questions", r"(?<!asked )questions"),  # a "Frequently asked questions" page holds answers too
-    (WORDS_TO_KNOW, r"words to know|glossary|terms to know|key terms|definitions"),
-    (OVERVIEW, r"what (?:is|are)|overview|introduction|about"),
+                              r"how (?:it is|is it) done|qué esperar|durante|qué pasa|el procedimiento|pasos"),
+    ("questions", r"(?<!asked )questions|(?<!frecuentes )preguntas(?! frecuentes)"),  # an FAQ holds answers too
+    (WORDS_TO_KNOW, r"words to know|glossary|terms to know|key terms|definitions|glosario|palabras (?:clave|que debe "
+                    r"conocer)|términos"),
+    (OVERVIEW, r"what (?:is|are)|overview|introduction|about|qué es|introducción|resumen"),
 )
 _SECTION_PATTERNS = [(key, re.compile(rf"\b(?:{phrases})\b", re.IGNORECASE)) for key, phrases in _SECTION_PHRASES]
 
@@ -39,10 +42,12 @@ _SECTION_PATTERNS = [(key, re.compile(rf"\b(?:{phrases})\b", re.IGNORECASE)) for
 _OPENING_CUES = (
     (re.compile(r"^(?:call|contact|phone) (?:your|the) (?:doctor|clinic|care team|nurse|(?:health ?care )?provider)"
                 r"\b[^.]*\bif\b", re.IGNORECASE), "when_to_call.warning_signs"),
-    (re.compile(r"^after (?:the|your) (?:procedure|test|surgery|operation|exam)\b", re.IGNORECASE),
-     "what_to_expect.after"),
-    (re.compile(r"^before (?:the|your) (?:procedure|test|surgery|operation|exam)\b", re.IGNORECASE),
-     "what_to_expect.before"),
+    (re.compile(r"^llame a su (?:médico|doctor|clínica|equipo)\b[^.]*\bsi\b", re.IGNORECASE),
+     "when_to_call.warning_signs"),
+    (re.compile(r"^(?:after (?:the|your)|después del?(?: la)?) (?:procedure|test|surgery|operation|exam|"
+                r"procedimiento|prueba|cirugía|operación|examen)\b", re.IGNORECASE), "what_to_expect.after"),
+    (re.compile(r"^(?:before (?:the|your)|antes del?(?: la)?) (?:procedure|test|surgery|operation|exam|"
+                r"procedimiento|prueba|cirugía|operación|examen)\b", re.IGNORECASE), "what_to_expect.before"),
 )
 # "Term: meaning" or "Term – meaning" in a words-to-know section; a term is a few words.
 _TERM = re.compile(r"^\**(?P<term>[^:–—]{1,60}?)\**\s*(?::|\s[–—-]\s)\s*(?P<meaning>\S.*)$")
