@@ -32,7 +32,7 @@ def make_server(workspace: Path, port: int = 0) -> ThreadingHTTPServer:
             try:
                 file = ws.select([handout_id], ["en"])[0]
                 handout = ws.load_handout(file).handout
-                pdf = handoutgen.render_pdf(handout, brand=brand, paper=ws.config.paper)
+                pdf = handoutgen.render_pdf(handout, brand=brand, paper=ws.config.paper, workspace=ws)  # its figures
             except handoutgen.HandoutgenError as error:
                 return self._send(400, error.render(ws.root).encode(), "text/plain; charset=utf-8")
             self._send(200, pdf, "application/pdf")

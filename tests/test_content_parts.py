@@ -390,3 +390,19 @@ def test_every_part_renders_tagged_in_a_translation(cli, workspace, tmp_path, la
     assert len(tables) == 4  # the table and its three header cells
     report = validate(str(pdf))
     assert [(f.rule_id, f.message) for f in report.findings] == []
+
+
+def test_a_handout_from_memory_reads_its_figures_from_a_workspace_and_checks_them_there(workspace):
+    import handoutgen
+
+    write_demo(workspace)
+    brand = yaml.safe_load((workspace / "styles/brands/riverside/brand.yaml").read_text()) | {"logo": ""}
+    with pytest.raises(handoutgen.HandoutgenError, match="pass workspace=open_workspace"):
+        handoutgen.render_pdf(BASE, brand=brand)
+    ws = handoutgen.open_workspace(workspace)
+    assert handoutgen.render_pdf(BASE, brand=brand, workspace=ws).startswith(b"%PDF")
+    # A file changed after loading, or a handout never loaded from the workspace: the render checks it too.
+    (workspace / "handouts" / DEMO / "tube.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    with pytest.raises(handoutgen.HandoutgenError, match="figure cannot be printed: .*<script> is not allowed"):
+        handoutgen.render_pdf(BASE, brand=brand, workspace=ws)

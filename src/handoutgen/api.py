@@ -99,7 +99,8 @@ def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[s
 
     ``handout`` and ``brand`` are models or plain mappings (as the YAML files hold them).
     Without ``workspace`` the packaged templates, styles and fonts are used; with one, its
-    own override them. A brand from memory has no logo file (leave ``logo`` empty).
+    own override them, and a handout's figures are read from it. A brand from memory has no
+    logo file (leave ``logo`` empty).
     ``large_print`` gives the large-print edition.
     """
     from handoutgen.render.html import render_handout_html
@@ -114,6 +115,8 @@ def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[s
     if brand_model.logo:
         raise UsageError("a brand given in memory has no folder for its logo: leave 'logo' empty, "
                          "or render from a workspace that holds the brand")
+    if workspace is None and model.figures():
+        raise UsageError("the handout's figures are files: pass workspace=open_workspace(...) that holds them")
     if workspace is not None:
         base, templates, styles, roots = (workspace.root, workspace.template_path, workspace.style_path,
                                           tuple(workspace.render_roots))

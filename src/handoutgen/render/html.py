@@ -21,6 +21,7 @@ from babel.dates import format_date, format_time
 
 from handoutgen.errors import Location, RenderError
 from handoutgen.figures import figure_file
+from handoutgen.logo import logo_problem
 from handoutgen.i18n.translations import EnglishFallback
 from handoutgen.markup import plain_text, render_inline
 from handoutgen.model import Handout, RosterRow, has_content, section_parts
@@ -146,8 +147,11 @@ def inline_html(text: str) -> Markup:
 def _figure_url(settings: RenderSettings, handout: Handout, src: str) -> str:
     """Where the picture a figure names is, relative to the workspace (in the handout's language)."""
     found = figure_file(settings.base, handout.id, handout.language, src)
-    if found is None:  # loading checks every figure: only a file deleted since gets here
-        raise RenderError(f"figure file '{src}' not found", Location(settings.base / "handouts" / handout.id))
+    where = Location(settings.base / "handouts" / handout.id)
+    if found is None:  # loading checks every figure: only a file deleted since, or a handout from memory
+        raise RenderError(f"figure file '{src}' not found in handouts/{handout.id}/ or figures/", where)
+    if problem := logo_problem(found):  # checked again here: api.render_pdf takes handouts from memory
+        raise RenderError(f"figure cannot be printed: {problem}", where)
     return found.relative_to(settings.base.resolve()).as_posix()
 
 
