@@ -406,6 +406,8 @@ def test_bad_inputs_get_one_clear_line_naming_the_file(cli, workspace, tmp_path)
     (tmp_path / "binary.txt").write_bytes(b"\x00\xff\x00\xfe")
     fails(tmp_path / "binary.txt", 1, "binary.txt: not a text file (it holds NUL bytes)")
     fails(RETROGRADE, 2, "'Retro Scan' is not a handout id", "--id", "Retro Scan")
+    (tmp_path / "膀胱.md").write_text("# 膀胱镜检查\n\n这是一项检查。\n", encoding="utf-8")
+    fails(tmp_path / "膀胱.md", 2, "cannot make a handout id from the title or the file name; give one with --id")
     fails(RETROGRADE, 2, f"{tmp_path.name}: is a folder; --out takes the draft's file name", "--out", str(tmp_path))
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the folder should be", encoding="utf-8")

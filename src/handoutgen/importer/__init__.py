@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from handoutgen import clock
+from handoutgen.errors import Location, SourceError
 from handoutgen.importer.clean import Cleaner
 from handoutgen.importer.draft import draft_yaml, handout_data, write_draft
-from handoutgen.errors import Location, SourceError
 from handoutgen.importer.read import HEADING, read_document
 from handoutgen.importer.repair import Repairs
 from handoutgen.importer.sections import place

@@ -36,8 +36,8 @@ HEADER = """\
 #   - run `handoutgen check {id}`; after a clinician's review set reviewed_by and version.
 """
 
-# Where each placed section goes in the handout, in the model's order.
-_ORDER = ("overview", "reasons", "preparation", "what_to_expect.before", "what_to_expect.during",
+# The sections after the overview, in the model's order ("parent.child" nests).
+_LATER_SECTIONS = ("reasons", "preparation", "what_to_expect.before", "what_to_expect.during",
           "what_to_expect.after", "benefits", "risks", "aftercare.instructions", "when_to_call.warning_signs",
           "questions")
 
@@ -59,6 +59,9 @@ def handout_data(document: Document, placed: Placed, notes: list[str], handout_i
         title = document.path.stem.replace("_", " ").replace("-", " ").strip()
         review_notes.append(f"The source has no title; the title is the file name '{title}': replace it.")
     handout_id = handout_id or slug(title) or slug(document.path.stem)
+    if not handout_id:
+        raise UsageError("cannot make a handout id from the title or the file name; give one with --id",
+                         Location(document.path))
     sections = {key: list(texts) for key, texts in placed.sections.items()}
     overview = sections.get(OVERVIEW, [])
     summary = ""
@@ -88,7 +91,7 @@ def handout_data(document: Document, placed: Placed, notes: list[str], handout_i
         "last_reviewed": today, "reviewed_by": "", "sources": [source], "review_notes": _counted(review_notes),
         "overview": sections.get(OVERVIEW, []),
     }
-    for key in _ORDER[1:]:
+    for key in _LATER_SECTIONS:
         if texts := sections.get(key):
             parent, _, child = key.partition(".")
             if child:
