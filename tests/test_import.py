@@ -336,6 +336,37 @@ def test_a_backslash_n_in_text_with_real_line_breaks_means_itself(cli, workspace
     assert not any("escape" in note for note in draft["review_notes"])
 
 
+def test_word_tables_and_text_boxes_are_read_too(cli, workspace, tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+
+    def text_box(text: str, branch: str) -> str:  # Word writes each text box twice: Choice and its VML Fallback
+        box = f"<w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>"
+        return f"<mc:{branch}><w:pict><v:shape><v:textbox>{box}</v:textbox></v:shape></w:pict></mc:{branch}>"
+
+    document = docx.Document()
+    anchor = document.add_paragraph("A scan takes pictures of your bladder.")
+    anchor._p.append(parse_xml(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"><mc:AlternateContent>'
+        + text_box("Call your doctor if you have a fever.", "Choice")
+        + text_box("Call your doctor if you have a fever.", "Fallback") + "</mc:AlternateContent></w:r>"))
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "It takes about ten minutes in the clinic."
+    table.cell(1, 0).text = "You lie on your back."
+    table.cell(1, 1).text = "A probe moves over your belly."
+    source = tmp_path / "scan.docx"
+    document.save(str(source))
+
+    _, draft = imported(cli, workspace, source, "scan")
+    assert draft["overview"] == ["It takes about ten minutes in the clinic.", "You lie on your back.",
+                                 "A probe moves over your belly."]
+    # The text box opens with "Call your doctor if": a warning sign, read once (not again from its fallback copy).
+    assert draft["when_to_call"] == {"warning_signs": ["Call your doctor if you have a fever."]}
+    assert not any("repeated" in note for note in draft["review_notes"])
+
+
 def test_a_near_repeat_is_dropped_and_named_beside_the_sentence_kept(cli, workspace, tmp_path):
     source = tmp_path / "scan.md"
     source.write_text("The scan takes about ten minutes in the clinic.\n\n"

@@ -319,6 +319,7 @@ def _read_html(path: Path, repair: Repairs) -> Document:
 # Word -----------------------------------------------------------------------------------
 
 _WORD_HEADING = re.compile(r"^Heading ([1-9])$")
+_TEXT_BOX_PARAGRAPHS = ".//*[local-name()='txbxContent'][not(ancestor::*[local-name()='Fallback'])]/*[local-name()='p']"
 
 
 def _check_docx_archive(data: bytes, path: Path) -> None:
@@ -352,12 +353,14 @@ def _word_paragraphs(data: bytes, path: Path) -> list[Paragraph]:
     for child in word.element.body.iterchildren():
         if child.tag == qn("w:p"):
             paragraphs.append(Paragraph(child, word))
+            # A text box's text is not in its anchor paragraph's runs; its VML fallback copy is skipped.
+            paragraphs += [Paragraph(inner, word) for inner in child.xpath(_TEXT_BOX_PARAGRAPHS)]
         elif child.tag == qn("w:tbl"):
-            seen: set[int] = set()  # a merged cell is returned once per grid column it spans
+            seen: list[object] = []  # a merged cell is returned once per grid column it spans
             for row in Table(child, word).rows:
                 for cell in row.cells:
-                    if id(cell._tc) not in seen:
-                        seen.add(id(cell._tc))
+                    if not any(cell._tc is earlier for earlier in seen):
+                        seen.append(cell._tc)
                         paragraphs.extend(cell.paragraphs)
     return paragraphs
 
