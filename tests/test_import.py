@@ -131,7 +131,8 @@ def test_the_nephrostomy_seed_loses_its_filler_and_repeat_and_says_so(cli, works
     assert draft["title"] == "003 767184e945e559e0"
     assert any("The source has no title" in note for note in draft["review_notes"])
 
-    # The one light edit: a title (the text has none). check then finds no error.
+    # check finds no error as it is; the one light edit a printable draft needs is a title (the text has none).
+    assert cli("check", "imported-nephrostomy", "-w", workspace).exit_code == 0
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("title: 003 767184e945e559e0", "title: Nephrostomy Tube and Ureteral Stent"),
                     encoding="utf-8")
