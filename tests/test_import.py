@@ -329,6 +329,16 @@ def test_images_are_not_imported_but_the_reviewer_is_told_of_each(cli, workspace
             in draft["review_notes"])
 
 
+def test_a_label_with_a_colon_heads_the_paragraphs_after_it(cli, workspace, tmp_path):
+    source = tmp_path / "labels.txt"
+    source.write_text("A scan takes pictures of your bladder.\n\nRisks:\nBleeding can happen.\n\n"
+                      "Aftercare:\nRest for a day.\n", encoding="utf-8")
+    _, draft = imported(cli, workspace, source, "labels")
+    assert draft["risks"] == ["Bleeding can happen."]
+    assert draft["aftercare"] == {"instructions": ["Rest for a day."]}
+    assert "Sections from headings: 'Risks:' → risks; 'Aftercare:' → aftercare.instructions." in draft["review_notes"]
+
+
 def test_a_backslash_n_in_text_with_real_line_breaks_means_itself(cli, workspace, tmp_path):
     source = tmp_path / "paths.txt"
     source.write_text("Scan results are saved.\nThe folder is C:\\notes\\scans on the desk.\n", encoding="utf-8")

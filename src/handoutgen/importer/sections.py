@@ -52,6 +52,8 @@ _OPENING_CUES = (
 # "Term: meaning" or "Term – meaning" in a words-to-know section; a term is a few words.
 _TERM = re.compile(r"^\**(?P<term>[^:–—]{1,60}?)\**\s*(?::|\s[–—-]\s)\s*(?P<meaning>\S.*)$")
 TERM_MAX_WORDS = 6
+LABEL_MAX_WORDS = 4
+HEADING_LEVEL_OF_LABEL = 2  # as a short line on its own in plain text
 
 
 def section_for(text: str) -> str | None:
@@ -101,11 +103,15 @@ def place(blocks: list[Block], title: str = "") -> Placed:
                                        "under it is not placed.")
             seen_heading, heading_text = True, block.text
             continue
-        if block.kind == PARAGRAPH and block.text.endswith(":") and following is not None and following.kind == ITEM:
-            section = section_for(block.text)
-            if section is not None:
+        if block.kind == PARAGRAPH and block.text.endswith(":") and (section := section_for(block.text)):
+            if following is not None and following.kind == ITEM:
                 lead_in = section
                 placed.notes.append(f'Lead-in "{block.text}": the list after it is in {section}.')
+                continue
+            if len(block.text.split()) <= LABEL_MAX_WORDS:  # "Risks:" on its own line is a heading
+                current, current_level, lead_in = section, HEADING_LEVEL_OF_LABEL, None
+                seen_heading, heading_text = True, block.text
+                used.append(f"'{block.text}' → {section}")
                 continue
         if block.kind == PARAGRAPH:
             lead_in = None
