@@ -12,6 +12,7 @@ import hashlib
 import io
 from contextlib import ExitStack
 from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import pikepdf
@@ -59,32 +60,53 @@ def combine(paths: list[Path], output: BinaryIO) -> None:
     Every packet carries its own copy of the same handouts; in the print job each distinct
     stream (a handout page's content, a font program, an image) is stored once and every page
     refers to it, so the file is about the size of the covers plus one copy of each handout.
+    Packets are opened one at a time: once merged, a packet's streams hold their own bytes and
+    the packet is closed (qpdf would otherwise keep every packet's parsed objects until the end).
     """
-    with pikepdf.new() as combined, ExitStack() as stack:
-        sources = [stack.enter_context(pikepdf.open(path)) for path in paths]
-        merge(combined, [Part(source) for source in sources], COMBINED_TITLE)
-        share_identical_streams(combined)
+    with pikepdf.new() as combined:
+        shared = _SharedStreams()
+
+        def parts() -> Iterator[Part]:
+            for path in paths:
+                with pikepdf.open(path) as source:
+                    first = len(combined.pages)
+                    yield Part(source)
+                    # merge() has copied this packet (it asks for the next one only then)
+                    shared.adopt(combined.pages[index] for index in range(first, len(combined.pages)))
+
+        merge(combined, parts(), COMBINED_TITLE)
         # object streams: the structure elements, a few hundred per packet, compress well together
         combined.save(output, deterministic_id=True, min_version=PDF_VERSION,
                       object_stream_mode=pikepdf.ObjectStreamMode.generate)
 
 
-def share_identical_streams(pdf: pikepdf.Pdf) -> None:
-    """Pages refer to one object for streams with the same bytes and dictionary."""
-    canonical: dict[tuple[bytes, bytes], pikepdf.Object] = {}
-    done: set[tuple[int, int]] = set()
+class _SharedStreams:
+    """Pages refer to one object for streams with the same bytes and dictionary; the first of
+    each kind is given its own copy of the bytes, so the file it was copied from may close."""
 
-    def shared(obj: pikepdf.Object) -> pikepdf.Object:
+    def __init__(self) -> None:
+        self.canonical: dict[tuple[bytes, bytes], pikepdf.Object] = {}
+        self.done: set[tuple[int, int]] = set()
+
+    def adopt(self, pages: Iterable[pikepdf.Page]) -> None:
+        for page in pages:
+            for name in ("/Contents", "/Resources", "/Annots"):
+                if name in page.obj:
+                    value = page.obj[name]
+                    if (swapped := self._shared(value)) is not value:
+                        page.obj[name] = swapped
+
+    def _shared(self, obj: pikepdf.Object) -> pikepdf.Object:
         """``obj`` with its members shared (bottom-up); a stream is swapped for its first twin."""
         if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
             return obj
         if obj.is_indirect:
-            if obj.objgen in done:
+            if obj.objgen in self.done:
                 return obj
-            done.add(obj.objgen)
+            self.done.add(obj.objgen)
         if isinstance(obj, pikepdf.Array):
             for index, item in enumerate(obj):
-                if (swapped := shared(item)) is not item:
+                if (swapped := self._shared(item)) is not item:
                     obj[index] = swapped
             return obj
         holder = obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj
@@ -92,16 +114,12 @@ def share_identical_streams(pdf: pikepdf.Pdf) -> None:
             if key in ("/Parent", "/P", "/StructParent", "/StructParents"):
                 continue  # back up the page tree or into the structure tree: not a resource
             value = holder[key]
-            if (swapped := shared(value)) is not value:
+            if (swapped := self._shared(value)) is not value:
                 holder[key] = swapped
         if not isinstance(obj, pikepdf.Stream):
             return obj
-        key = (hashlib.sha256(obj.read_raw_bytes()).digest(), holder.unparse())
-        return canonical.setdefault(key, obj)
-
-    for page in pdf.pages:
-        for name in ("/Contents", "/Resources"):
-            if name in page.obj:
-                value = page.obj[name]
-                if (swapped := shared(value)) is not value:
-                    page.obj[name] = swapped
+        raw = obj.read_raw_bytes()
+        twin = self.canonical.setdefault((hashlib.sha256(raw).digest(), holder.unparse()), obj)
+        if twin is obj:  # the first: its bytes are kept here, not read from its packet at save time
+            obj.write(raw, filter=holder.get("/Filter"), decode_parms=holder.get("/DecodeParms"))
+        return twin

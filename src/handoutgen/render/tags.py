@@ -599,7 +599,7 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
         source = part.pdf
         first = len(target.pages)
         target.pages.extend(source.pages)
-        pages = list(target.pages)[first:]
+        pages = [target.pages[index] for index in range(first, len(target.pages))]  # not all: O(n²) in a print job
         if part.blank:
             conformant = conformant and not any(marked_content_ids(page) for page in pages)
             continue
