@@ -406,3 +406,19 @@ def test_a_handout_from_memory_reads_its_figures_from_a_workspace_and_checks_the
         '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
     with pytest.raises(handoutgen.HandoutgenError, match="figure cannot be printed: .*<script> is not allowed"):
         handoutgen.render_pdf(BASE, brand=brand, workspace=ws)
+
+
+def test_large_print_keeps_bold_words_at_their_heading_size(cli, workspace, tmp_path):
+    write_demo(workspace)
+    result = cli("build", DEMO, "--lang", "en", "--large-print", "-w", workspace, "-o", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    page = pypdfium2.PdfDocument(str(tmp_path / f"{DEMO}.en.large-print.pdf"))[0].get_textpage()
+    text = page.get_text_range()
+    start = text.index("Kidney Stent Check")
+
+    def height(index: int) -> float:
+        left, bottom, right, top = page.get_charbox(index)
+        return top - bottom
+
+    # "Kidney **Stent** Check": the capital S of the bold word is as tall as the K before it.
+    assert height(start + len("Kidney ")) == pytest.approx(height(start), rel=0.05)
