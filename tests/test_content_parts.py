@@ -422,3 +422,30 @@ def test_large_print_keeps_bold_words_at_their_heading_size(cli, workspace, tmp_
 
     # "Kidney **Stent** Check": the capital S of the bold word is as tall as the K before it.
     assert height(start + len("Kidney ")) == pytest.approx(height(start), rel=0.05)
+
+
+@pytest.mark.parametrize("kind", ["po", "xliff"])
+def test_translators_see_the_markup_and_the_figure_texts_in_their_files(cli, workspace, tmp_path, kind):
+    import shutil
+    import subprocess
+
+    import polib
+
+    out = tmp_path / "to-translator"
+    result = cli("i18n", "export", "nephrostomy-ureteral-stent", "--lang", "es", "--format", kind,
+                 "-o", out, "-w", workspace)
+    assert result.exit_code == 0, result.stderr
+    if kind == "po":
+        path = out / "nephrostomy-ureteral-stent.es.po"
+        checked = subprocess.run([shutil.which("msgfmt"), "--check", "-o", "/dev/null", str(path)],
+                                 capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+        entries = {entry.msgctxt: entry for entry in polib.pofile(str(path))}
+        assert "You do **not** need a drainage bag" in entries["overview.3"].msgid
+        assert "usted **no** necesita" in entries["overview.3"].msgstr
+        assert entries["overview.figure.alt"].msgid.startswith("Drawing of a kidney")
+        assert entries["reasons.5.1"].msgid == "taking a small tissue sample (biopsy)"
+    else:
+        text = (out / "nephrostomy-ureteral-stent.es.xlf").read_text(encoding="utf-8")
+        assert "You do **not** need a drainage bag" in text and "usted **no** necesita" in text
+        assert 'id="overview.figure.caption"' in text or "overview.figure.caption" in text
