@@ -69,15 +69,20 @@ def combine(paths: list[Path], output: BinaryIO) -> None:
         def parts() -> Iterator[Part]:
             for path in paths:
                 with pikepdf.open(path) as source:
-                    first = len(combined.pages)
                     yield Part(source)
-                    # merge() has copied this packet (it asks for the next one only then)
-                    shared.adopt(combined.pages[index] for index in range(first, len(combined.pages)))
+                    # merge() has copied this packet (it asks for the next one only then); copying a
+                    # page again gives the copy it made
+                    shared.adopt(combined.copy_foreign(page.obj) for page in source.pages)
 
         merge(combined, parts(), COMBINED_TITLE)
         # object streams: the structure elements, a few hundred per packet, compress well together
         combined.save(output, deterministic_id=True, min_version=PDF_VERSION,
                       object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+
+# Back up the page tree or into the structure tree, or long arrays of numbers (glyph widths):
+# nothing there leads to a stream.
+_NOT_RESOURCES = frozenset(("/Parent", "/P", "/StructParent", "/StructParents", "/W", "/W2", "/Widths"))
 
 
 class _SharedStreams:
@@ -86,15 +91,15 @@ class _SharedStreams:
 
     def __init__(self) -> None:
         self.canonical: dict[tuple[bytes, bytes], pikepdf.Object] = {}
-        self.done: set[tuple[int, int]] = set()
+        self.done: dict[tuple[int, int], pikepdf.Object] = {}  # indirect object → what replaces it
 
-    def adopt(self, pages: Iterable[pikepdf.Page]) -> None:
+    def adopt(self, pages: Iterable[pikepdf.Object]) -> None:
         for page in pages:
             for name in ("/Contents", "/Resources", "/Annots"):
-                if name in page.obj:
-                    value = page.obj[name]
+                if name in page:
+                    value = page[name]
                     if (swapped := self._shared(value)) is not value:
-                        page.obj[name] = swapped
+                        page[name] = swapped
 
     def _shared(self, obj: pikepdf.Object) -> pikepdf.Object:
         """``obj`` with its members shared (bottom-up); a stream is swapped for its first twin."""
@@ -102,8 +107,8 @@ class _SharedStreams:
             return obj
         if obj.is_indirect:
             if obj.objgen in self.done:
-                return obj
-            self.done.add(obj.objgen)
+                return self.done[obj.objgen]  # a stream two pages share is swapped on both
+            self.done[obj.objgen] = obj
         if isinstance(obj, pikepdf.Array):
             for index, item in enumerate(obj):
                 if (swapped := self._shared(item)) is not item:
@@ -111,8 +116,8 @@ class _SharedStreams:
             return obj
         holder = obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj
         for key in list(holder.keys()):
-            if key in ("/Parent", "/P", "/StructParent", "/StructParents"):
-                continue  # back up the page tree or into the structure tree: not a resource
+            if key in _NOT_RESOURCES:
+                continue
             value = holder[key]
             if (swapped := self._shared(value)) is not value:
                 holder[key] = swapped
@@ -122,4 +127,5 @@ class _SharedStreams:
         twin = self.canonical.setdefault((hashlib.sha256(raw).digest(), holder.unparse()), obj)
         if twin is obj:  # the first: its bytes are kept here, not read from its packet at save time
             obj.write(raw, filter=holder.get("/Filter"), decode_parms=holder.get("/DecodeParms"))
+        self.done[obj.objgen] = twin
         return twin

@@ -581,7 +581,7 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
     tree goes under its own /Part element with the part's /Lang and /T; ParentTree keys and
     the pages' /StructParents are renumbered so they never collide.
     """
-    assert len(target.pages) == 0
+    assert target.Root.Pages.Count == 0  # not len(target.pages): that would cache qpdf's page list
     tree = target.make_indirect(Dictionary(Type=Name.StructTreeRoot))
     document = target.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree, K=Array()))
     tree.K = Array([document])
@@ -591,15 +591,25 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
     next_key = 0
     conformant = True
     languages: list[str | None] = []
+    # The page tree is built in one step at the end: each call on qpdf's page list costs time in
+    # proportion to the pages already there, which made a print job of thousands quadratic.
+    kids: list[pikepdf.Object] = []
+    placed: set[tuple[int, int]] = set()
     for part in parts:
         if part is None:
-            last = target.pages[-1].mediabox
-            target.add_blank_page(page_size=(float(last[2]) - float(last[0]), float(last[3]) - float(last[1])))
+            kids.append(target.make_indirect(Dictionary(
+                Type=Name.Page, MediaBox=Array(list(kids[-1].MediaBox)), Resources=Dictionary(),
+                Contents=target.make_stream(b""))))
             continue
         source = part.pdf
-        first = len(target.pages)
-        target.pages.extend(source.pages)
-        pages = [target.pages[index] for index in range(first, len(target.pages))]  # not all: O(n²) in a print job
+        pages = []
+        for page in source.pages:
+            copied = target.copy_foreign(page.obj)  # qpdf leaves the foreign /Parent behind
+            if copied.objgen in placed:  # one filler page used twice: each place needs its own page
+                copied = target.make_indirect(Dictionary({key: value for key, value in copied.items()}))
+            placed.add(copied.objgen)
+            kids.append(copied)
+            pages.append(pikepdf.Page(copied))
         if part.blank:
             conformant = conformant and not any(marked_content_ids(page) for page in pages)
             continue
@@ -635,6 +645,11 @@ def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: s
                     merged[name] = _copy(target, value)
         if "/IDTree" in source_tree:
             _merge_ids(target, source_tree.IDTree, ids, suffix=f"-{len(languages)}")
+    page_tree = target.Root.Pages
+    for kid in kids:
+        kid.Parent = page_tree
+    page_tree.Kids = Array(kids)
+    page_tree.Count = len(kids)
     tree.ParentTree = target.make_indirect(Dictionary(Nums=Array([x for pair in parent_tree for x in pair])))
     tree.ParentTreeNextKey = next_key
     if role_map:
