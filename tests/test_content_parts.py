@@ -449,3 +449,21 @@ def test_translators_see_the_markup_and_the_figure_texts_in_their_files(cli, wor
         text = (out / "nephrostomy-ureteral-stent.es.xlf").read_text(encoding="utf-8")
         assert "You do **not** need a drainage bag" in text and "usted **no** necesita" in text
         assert 'id="overview.figure.caption"' in text or "overview.figure.caption" in text
+
+
+def test_import_refuses_a_translation_with_a_link_the_page_cannot_print(cli, workspace, tmp_path):
+    import polib
+
+    out = tmp_path / "to-translator"
+    assert cli("i18n", "export", "nephrostomy-ureteral-stent", "--lang", "es", "-o", out, "-w", workspace).exit_code == 0
+    path = out / "nephrostomy-ureteral-stent.es.po"
+    po = polib.pofile(str(path))
+    entry = next(e for e in po if e.msgctxt == "overview.1")
+    entry.msgstr = "Vea [esto](javascript:alert(1)) ahora."
+    po.save()
+    before = (workspace / "handouts/nephrostomy-ureteral-stent/es.yaml").read_bytes()
+    result = cli("i18n", "import", path, "-w", workspace)
+    assert result.exit_code == 1
+    assert any(line.startswith(f"{path}:") and "field 'overview.1': link to 'javascript:alert(1)' is not allowed" in line
+               for line in result.stderr.splitlines()), result.stderr
+    assert (workspace / "handouts/nephrostomy-ureteral-stent/es.yaml").read_bytes() == before

@@ -37,6 +37,7 @@ from handoutgen.i18n.translations import (
     TranslationStatus, describe, fingerprint, not_a_translation, realigned, segment_places, segments, status,
     with_segment,
 )
+from handoutgen.markup import link_problem
 from handoutgen.prepared import HandoutFile
 from handoutgen.workspace import Workspace
 
@@ -361,6 +362,8 @@ def import_file(workspace: Workspace, path: Path, reviewer: str = "") -> tuple[I
             report.skipped.append(unit.id)
         elif reason := not_a_translation(current[unit.id], target, language):
             report.refused.append(SourceError(reason, where))
+        elif problem := link_problem(target):  # the page could not print it (markup.py)
+            report.refused.append(SourceError(problem, where))
         elif " ".join(target.split()).casefold() in english_texts and len(target.split()) > 1:
             # A single word may be spelled alike (Sepsis, Hematuria); a phrase is untranslated text.
             report.refused.append(SourceError("the translation is source-language text", where))
