@@ -296,6 +296,7 @@ def test_a_roster_that_cannot_be_read_names_the_upload_not_the_server_folder(cli
     assert "/tmp" not in page and "/work" not in page
 
 
+@pytest.mark.slow  # renders four editions
 def test_every_edition_build_prints_can_be_downloaded(client, tmp_path):
     page = client.get("/handout/retrograde-pyelography/es").text
     for label in ("Standard", "Large print", "Bilingual with English", "Large-print bilingual with English"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -204,6 +205,7 @@ def create_app(workspace_root: str | Path, *, brand: str | None = None, paper: P
             return page(request, "refused.html.j2", {"file": file, "errors": views.error_lines(error, site.root),
                                                      "edition": name}, status_code=409)
         filename = output_name(file, edition).removesuffix(".pdf") + (".draft" if draft else "") + ".pdf"
+        filename = re.sub(r"[^A-Za-z0-9._-]", "_", filename)  # a folder name may hold anything; a header may not
         return Response(pdf, media_type="application/pdf",
                         headers={"content-disposition": f'attachment; filename="{filename}"',
                                  "cache-control": "no-store"})
