@@ -12,8 +12,10 @@ Reported: packets/s and CPU ms per packet (all processes: this one and every wor
 /proc), min and median over R rounds; peak RSS of the parent and of any worker. Then, per
 language of a mixed roster (en, es, ar, zh-Hans, ru with English handouts), the CPU of one
 packet in one warm worker and the cover's size; a --resume of a finished set of N; and
---combined of that set. Targets from issue #14 are printed PASS/FAIL. A Chromium route is
-not measured here (see the note printed at the end).
+--combined of that set. When Debian's chromium and Playwright are installed, a warm Chromium
+doing the render-once route (handouts printed once, a cover per patient, the same merge) runs
+in every round too, beside render-once with one job. Targets from issue #14 are printed
+PASS/FAIL.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import csv
 import io
 import os
+import re
 import resource
 import statistics
 import sys
@@ -155,6 +158,61 @@ def naive_route(rows: list, out: Path, jobs: int) -> tuple[float, float, int]:
     return wall, processes.total_cpu(), processes.peak_kb
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _chromium_html(document: HtmlDocument, style_path: tuple[Path, ...]) -> str:
+    """``document`` with its stylesheets inlined and font URLs made absolute, for Chromium."""
+    from handoutgen.resources import find
+
+    css = []
+    for name in document.stylesheets:
+        path = find(style_path, name)
+        css.append(re.sub(r"url\(([^)]+)\)", lambda m: f"url({(path.parent / m[1].strip(chr(39) + chr(34))).as_uri()})",
+                          path.read_text(encoding="utf-8")))
+    css.append(document.page_css)
+    style = "<style>" + "\n".join(css) + "</style>"
+    return document.html.replace("</head>", style + f'<base href="{document.base_url}"></head>', 1)
+
+
+def chromium_route(rows: list, out: Path) -> tuple[float, float, int] | None:
+    """Warm Chromium (Debian's, through Playwright), the render-once way: each handout printed
+    once, then per patient only the cover, merged with the same pikepdf code. One browser."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not CHROMIUM.is_file():
+        return None
+    from handoutgen.render.assemble import assemble_packet
+
+    workspace = Workspace(ROOT)
+    settings = workspace.render_settings()
+    out.mkdir()
+    with sync_playwright() as playwright, Processes() as processes:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        page = browser.new_page()
+
+        def pdf_of(document: HtmlDocument) -> bytes:
+            path = out / "page.html"
+            path.write_text(_chromium_html(document, settings.style_path), encoding="utf-8")
+            page.goto(path.as_uri())
+            return page.pdf(prefer_css_page_size=True)
+
+        start = time.perf_counter()
+        files = [f for f in workspace.handout_files() if f.id in HANDOUTS and f.language == "en"]
+        handouts = [pikepdf.open(io.BytesIO(pdf_of(render_handout_html(workspace.load_handout(f), settings))))
+                    for f in files]
+        titles = [workspace.load_handout(f).handout.title for f in files]
+        for row in rows:
+            cover = pdf_of(render_cover_html(row, [EnclosedHandout(t, "en", False) for t in titles], settings))
+            data, _ = assemble_packet(cover, handouts, False)
+            write_atomic(out / f"{row.patient_id}.pdf", data)
+        wall = time.perf_counter() - start
+        browser.close()
+    return wall, processes.total_cpu(), processes.peak_kb
+
+
 def render_once(roster_path: Path, out: Path, jobs: int, **options) -> tuple[float, float, int]:
     roster = load_roster(roster_path)
     with Processes() as processes:
@@ -165,38 +223,39 @@ def render_once(roster_path: Path, out: Path, jobs: int, **options) -> tuple[flo
     return wall, processes.total_cpu(), processes.peak_kb
 
 
-def per_language(folder: Path, sample: int) -> dict[str, tuple[float, int]]:
-    """language → (CPU ms of one packet in a warm in-process worker, cover size in bytes)."""
+def per_language(folder: Path, sample: int) -> dict[str, tuple[float, int, int]]:
+    """The 5-language mixed roster (rows cycle through the languages, so load hits them alike),
+    made with one job in this process: language → (median CPU ms of one packet, cover bytes,
+    packet bytes), after three warm-up packets of each language."""
     from handoutgen.packets import run
 
+    path = folder / "mixed.csv"
+    write_roster(path, (sample + 3) * len(NAMES), tuple(NAMES))
+    calls: dict[str, list[float]] = {language: [] for language in NAMES}
+    real_make = run.PacketWorker.make
+
+    def timed_make(worker, task):  # noqa: ANN001, ANN202
+        start = time.process_time()
+        try:
+            return real_make(worker, task)
+        finally:
+            calls[task.row.language].append(time.process_time() - start)
+
+    run.PacketWorker.make = timed_make
+    try:
+        results = make_packets(Workspace(ROOT), load_roster(path),
+                               PacketOptions(out_dir=folder / "mixed", jobs=1, fallback_language="en"))
+    finally:
+        run.PacketWorker.make = real_make
+    assert all(r.status == "ok" for r in results), [r.error for r in results if r.error][:3]
     found = {}
     for language in NAMES:
-        path = folder / f"lang-{language}.csv"
-        write_roster(path, sample + 3, (language,))
-        out = folder / f"lang-{language}"
-        # jobs=1 runs in this process: time the make() calls after three warm-up packets
-        calls: list[float] = []
-        real_make = run.PacketWorker.make
-
-        def timed_make(worker, task, calls=calls, real_make=real_make):  # noqa: ANN001, ANN202
-            start = time.process_time()
-            try:
-                return real_make(worker, task)
-            finally:
-                calls.append(time.process_time() - start)
-
-        run.PacketWorker.make = timed_make
-        try:
-            results = make_packets(Workspace(ROOT), load_roster(path),
-                                   PacketOptions(out_dir=out, jobs=1, fallback_language="en"))
-        finally:
-            run.PacketWorker.make = real_make
-        assert all(r.status == "ok" for r in results), [r.error for r in results if r.error][:3]
-        with pikepdf.open(out / results[-1].output) as packet, pikepdf.new() as cover:
+        last = folder / "mixed" / [r for r in results if r.language == language][-1].output
+        with pikepdf.open(last) as packet, pikepdf.new() as cover:
             cover.pages.append(packet.pages[0])
             buffer = io.BytesIO()
             cover.save(buffer)
-        found[language] = (statistics.median(calls[3:]) * 1000, len(buffer.getvalue()))
+        found[language] = (statistics.median(calls[language][3:]) * 1000, len(buffer.getvalue()), last.stat().st_size)
     return found
 
 
@@ -210,7 +269,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--naive-sample", type=int, default=None)
-    parser.add_argument("--sample", type=int, default=20, help="packets per language for CPU per language")
+    parser.add_argument("--sample", type=int, default=20, help="packets per language of the mixed roster")
     options = parser.parse_args()
     count, half, jobs = options.count, options.count // 2, options.jobs
     naive_count = options.naive_sample or min(count, 30)
@@ -222,12 +281,18 @@ def main() -> None:
         write_roster(full, count)
         write_roster(small, half)
         naive_rows = [e.row for e in load_roster(full).entries[:naive_count]]
-        runs: dict[str, list[tuple[float, float, int]]] = {"once": [], "half": [], "naive": []}
+        runs: dict[str, list[tuple[float, float, int]]] = {"once": [], "half": [], "naive": [], "chromium": [],
+                                                           "once-1": []}
+        one_job = folder / "one-job.csv"
+        write_roster(one_job, naive_count)
         render_once(small, folder / "warm-up", jobs)  # imports, font caches, the forkserver
         for round_ in range(options.repeat):  # interleaved: every route sees the same load
             runs["once"].append(render_once(full, folder / f"once-{round_}", jobs))
             runs["half"].append(render_once(small, folder / f"half-{round_}", jobs))
             runs["naive"].append(naive_route(naive_rows, folder / f"naive-{round_}", jobs))
+            if (chromium := chromium_route(naive_rows, folder / f"chromium-{round_}")) is not None:
+                runs["chromium"].append(chromium)  # one browser: compared with render-once on one job
+                runs["once-1"].append(render_once(one_job, folder / f"once-1-{round_}", 1))
 
         def rates(route: str, n: int) -> list[float]:
             return [n / wall for wall, _, _ in runs[route]]
@@ -243,6 +308,14 @@ def main() -> None:
             r, c = rates(route, n), cpu_ms(route, n)
             print(f"  {label:17} N={n:5}: {min(r):6.1f} / {statistics.median(r):6.1f} packets/s, "
                   f"CPU {min(c):6.1f} / {statistics.median(c):6.1f} ms per packet (all processes)")
+        if runs["chromium"]:
+            for label, route in (("Chromium, warm", "chromium"), ("render-once 1 job", "once-1")):
+                r, c = rates(route, naive_count), cpu_ms(route, naive_count)
+                print(f"  {label:17} N={naive_count:5}: {min(r):6.1f} / {statistics.median(r):6.1f} packets/s, "
+                      f"CPU {min(c):6.1f} / {statistics.median(c):6.1f} ms per packet (one browser / one process, "
+                      "handouts rendered once, pool start-up in render-once's time)")
+        else:
+            print("  Chromium route skipped: /usr/bin/chromium or Playwright is not installed")
         print(f"  render-once steady state (N minus N/2, no start-up): {min(steady):6.1f} / "
               f"{statistics.median(steady):6.1f} packets/s")
         ratios = [o / n for o, n in zip(rates("once", count), rates("naive", naive_count))]
@@ -258,9 +331,11 @@ def main() -> None:
               f"{waves} pool(s) at N={count}" + ("" if waves > 1 else ", so no worker was replaced in these runs"))
 
         languages = per_language(folder, options.sample)
-        print(f"one warm worker, median of {options.sample} packets per language (cover + merge CPU, cover size):")
-        for language, (ms, size) in languages.items():
-            print(f"  {language:8} {ms:6.1f} ms CPU ({ms / languages['en'][0]:.2f}x en), cover {size / 1000:5.1f} KB")
+        print(f"mixed roster of {len(NAMES)} languages, one job, median of {options.sample} packets each after warm-up "
+              "(cover + merge + write CPU; ru uses the English handouts):")
+        for language, (ms, size, packet) in languages.items():
+            print(f"  {language:8} {ms:6.1f} ms CPU ({ms / languages['en'][0]:.2f}x en), cover {size / 1000:5.1f} KB, "
+                  f"packet {packet / 1000:6.1f} KB")
 
         resumed = [render_once(full, folder / "once-0", jobs, resume=True)[0] for _ in range(2)]
         print(f"--resume of a finished set of {count}: {min(resumed):.2f} s")
@@ -286,7 +361,6 @@ def main() -> None:
         print(f"  {verdict(worker_full <= worker_half * 1.1)} worker memory flat "
               f"({worker_full:.0f} MB at N={count} vs {worker_half:.0f} MB at N={half})")
         print("  100,000 rows with --jobs 2 < 25 min: run bench/roster_scale.py --rows 100000 --jobs 2")
-        print("Chromium route: not measured by this script yet.")
 
 
 if __name__ == "__main__":
