@@ -467,3 +467,17 @@ def test_import_refuses_a_translation_with_a_link_the_page_cannot_print(cli, wor
     assert any(line.startswith(f"{path}:") and "field 'overview.1': link to 'javascript:alert(1)' is not allowed" in line
                for line in result.stderr.splitlines()), result.stderr
     assert (workspace / "handouts/nephrostomy-ureteral-stent/es.yaml").read_bytes() == before
+
+
+def test_a_list_item_may_hold_a_figure(cli, workspace, tmp_path):
+    item_alt = "The same tube, drawn smaller, beside the step it shows."
+    data = {**BASE, "what_to_expect": {"during": [
+        "You lie on a table.", {"text": "The nurse checks the tube.", "figure": {"src": "tube.svg", "alt": item_alt,
+                                                                               "width": 25}}]}}
+    write_demo(workspace, data)
+    pdf = build(cli, workspace, tmp_path / "out")
+    assert "1 You lie on a table. 2 The nurse checks the tube." in pdf_text(pdf)  # numbered steps
+    with pikepdf.open(pdf) as pdf_file:
+        alts = [str(e.Alt) for e in _elements(pdf_file) if str(e.S) == "/Figure" and "/Alt" in e]
+    assert ALT in alts and item_alt in alts
+    assert [(f.rule_id, f.message) for f in validate(str(pdf)).findings] == []
