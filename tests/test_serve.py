@@ -324,3 +324,44 @@ def test_a_broken_setting_is_named_on_every_page_it_spoils(client, workspace):
     assert re.search(r"handoutgen.yaml:\d+: error: field 'paper'", index), index
     handout = text_of(client.get("/handout/retrograde-pyelography/en").text)
     assert "This handout cannot be printed as saved" in handout and "handoutgen.yaml:" in handout
+
+
+def test_the_watcher_follows_a_template_folder_created_while_serving(workspace):
+    """Making templates/ (to override a default) re-arms the watcher; saves in it still refresh pages."""
+    import asyncio
+    import shutil
+
+    from handoutgen.serve.live import Broadcaster, stamp
+
+    shutil.rmtree(workspace / "templates")  # the packaged defaults are used
+
+    async def news_after(change, news: asyncio.Queue) -> str:
+        """Make the change until the watcher reports the workspace as it now is (it may still be arming)."""
+        for _ in range(50):
+            change()
+            try:
+                reported = await asyncio.wait_for(news.get(), 0.2)
+            except TimeoutError:
+                continue
+            if reported == stamp(workspace):
+                return reported
+        raise AssertionError("no news from the watcher")
+
+    def touch_settings():
+        with (workspace / "handoutgen.yaml").open("a") as settings:
+            settings.write("\n")
+
+    async def story() -> None:
+        live, stop = Broadcaster(workspace), asyncio.Event()
+        watching = asyncio.create_task(live.watch(stop))
+        with live.listen() as news:
+            await news_after(touch_settings, news)
+            await news_after(lambda: (workspace / "templates").mkdir(exist_ok=True), news)
+            page_css = workspace / "templates/page.css.j2"
+            await news_after(lambda: page_css.write_text(page_css.read_text() + "/**/" if page_css.exists() else ""),
+                             news)
+        assert not stop.is_set() and not watching.done()  # re-arming never stops the server's watcher
+        stop.set()
+        await asyncio.wait_for(watching, 5)
+
+    asyncio.run(story())

@@ -22,6 +22,7 @@ WATCHED_FILES = (CONFIG_FILE, "jargon.yaml")
 # Editors save within a few milliseconds; a short debounce keeps the refresh well within a second.
 DEBOUNCE_MS = 150
 KEEP_ALIVE_SECONDS = 15
+REARM_SECONDS = 0.3  # time a new watcher takes to start watching
 
 
 def stamp(root: Path) -> str:
@@ -65,33 +66,40 @@ class Broadcaster:
 
     async def watch(self, stop: asyncio.Event) -> None:
         """Until ``stop``: watch the render folders (recursively) and the workspace's own files."""
+        rearmed = False
         while not stop.is_set():
             folders = [self.root / name for name in RENDER_ROOTS if (self.root / name).is_dir()]
             restart = asyncio.Event()  # a render folder was created or removed: watch the new set
-            tasks = [asyncio.create_task(self._watch_folders(folders, stop, restart)),
-                     asyncio.create_task(self._watch_root(stop, restart))]
-            stopped = asyncio.create_task(stop.wait())
-            restarted = asyncio.create_task(restart.wait())
-            await asyncio.wait([stopped, restarted], return_when=asyncio.FIRST_COMPLETED)
-            for task in (*tasks, stopped, restarted):
-                task.cancel()
-            await asyncio.gather(*tasks, stopped, restarted, return_exceptions=True)
+            # Each round's watchers get their own stop event: watchfiles sets the one it is given
+            # when cancelled, and the server's must stay clear.
+            done = asyncio.Event()
+            tasks = [asyncio.create_task(self._watch_folders(folders, done)),
+                     asyncio.create_task(self._watch_root(done, restart))]
+            if rearmed:  # a save while the watchers were re-armed: the current stamp covers it
+                await asyncio.sleep(REARM_SECONDS)
+                self.changed()
+            rearmed = True
+            waits = [asyncio.create_task(stop.wait()), asyncio.create_task(restart.wait())]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            done.set()  # the watchers see it within a step and return
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*tasks, *waits, return_exceptions=True)
 
-    async def _watch_folders(self, folders: list[Path], stop: asyncio.Event, restart: asyncio.Event) -> None:
+    async def _watch_folders(self, folders: list[Path], done: asyncio.Event) -> None:
         if not folders:
             return
-        async for _ in awatch(*folders, debounce=DEBOUNCE_MS, step=50, stop_event=stop, rust_timeout=500):
+        async for _ in awatch(*folders, debounce=DEBOUNCE_MS, step=50, stop_event=done, rust_timeout=500):
             self.changed()
 
-    async def _watch_root(self, stop: asyncio.Event, restart: asyncio.Event) -> None:
+    async def _watch_root(self, done: asyncio.Event, restart: asyncio.Event) -> None:
         ignored = DefaultFilter()
 
         def ours(change: Change, path: str) -> bool:
             return Path(path).name in (*WATCHED_FILES, *RENDER_ROOTS) and ignored(change, path)
 
         async for changes in awatch(self.root, watch_filter=ours, recursive=False, debounce=DEBOUNCE_MS, step=50,
-                                    stop_event=stop, rust_timeout=500):
+                                    stop_event=done, rust_timeout=500):
             self.changed()
             if any(Path(path).name in RENDER_ROOTS for _, path in changes):
                 restart.set()
-                return
