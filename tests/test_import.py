@@ -347,7 +347,9 @@ def test_a_backslash_n_in_text_with_real_line_breaks_means_itself(cli, workspace
     assert not any("escape" in note for note in draft["review_notes"])
 
 
-def test_word_tables_and_text_boxes_are_read_too(cli, workspace, tmp_path):
+def test_word_tables_and_text_boxes_are_read_too_and_notes_outside_the_text_are_counted(cli, workspace, tmp_path):
+    import zipfile
+
     import docx
     from docx.oxml import parse_xml
 
@@ -367,8 +369,14 @@ def test_word_tables_and_text_boxes_are_read_too(cli, workspace, tmp_path):
     table.cell(0, 0).merge(table.cell(0, 1)).text = "It takes about ten minutes in the clinic."
     table.cell(1, 0).text = "You lie on your back."
     table.cell(1, 1).text = "A probe moves over your belly."
+    document.add_comment(anchor.runs, text="Ask Dr. Lee about this.", author="Editor")
     source = tmp_path / "scan.docx"
     document.save(str(source))
+    with zipfile.ZipFile(source, "a") as archive:  # one separator, one real footnote
+        archive.writestr("word/footnotes.xml", '<w:footnotes xmlns:w="http://schemas.openxmlformats.org/'
+                         'wordprocessingml/2006/main"><w:footnote w:type="separator" w:id="-1"/>'
+                         '<w:footnote w:id="1"><w:p><w:r><w:t>Source: clinic protocol.</w:t></w:r></w:p>'
+                         '</w:footnote></w:footnotes>')
 
     _, draft = imported(cli, workspace, source, "scan")
     assert draft["overview"] == ["It takes about ten minutes in the clinic.", "You lie on your back.",
@@ -376,6 +384,8 @@ def test_word_tables_and_text_boxes_are_read_too(cli, workspace, tmp_path):
     # The text box opens with "Call your doctor if": a warning sign, read once (not again from its fallback copy).
     assert draft["when_to_call"] == {"warning_signs": ["Call your doctor if you have a fever."]}
     assert not any("repeated" in note for note in draft["review_notes"])
+    assert ("The source has 1 footnote(s) and 1 comment(s); they are not imported: check them in the original."
+            in draft["review_notes"])
 
 
 def test_a_near_repeat_is_dropped_and_named_beside_the_sentence_kept(cli, workspace, tmp_path):

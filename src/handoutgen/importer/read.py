@@ -336,6 +336,33 @@ def _check_docx_archive(data: bytes, path: Path) -> None:
         raise SourceError(f"unpacks to over {MAX_DOCX_UNPACKED} bytes; refused", Location(path))
 
 
+# How a damaged zip member fails when it is unpacked.
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
+# Parts of a Word file the importer does not read, and how to count what they hold (separators
+# between footnotes are footnotes with a w:type; real ones have none).
+_UNREAD_WORD_PARTS = (
+    ("word/footnotes.xml", re.compile(rb"<w:footnote\b(?![^>]*\bw:type=)"), "footnote"),
+    ("word/endnotes.xml", re.compile(rb"<w:endnote\b(?![^>]*\bw:type=)"), "endnote"),
+    ("word/comments.xml", re.compile(rb"<w:comment\b"), "comment"),
+)
+
+
+def _unread_word_parts(data: bytes) -> list[str]:
+    """"2 footnote(s)", "1 comment(s)": text in the file that is not imported."""
+    found = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        for name, entry, what in _UNREAD_WORD_PARTS:
+            try:
+                count = len(entry.findall(archive.read(name))) if name in names else 0
+            except _DAMAGED_ZIP:
+                found.append(f"a damaged {name}")
+                continue
+            if count:
+                found.append(f"{count} {what}(s)")
+    return found
+
+
 def _word_paragraphs(data: bytes, path: Path) -> list[Paragraph]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -346,8 +373,7 @@ def _word_paragraphs(data: bytes, path: Path) -> list[Paragraph]:
     try:
         word = docx.Document(io.BytesIO(data))
     # A damaged member fails only when python-docx unpacks it; lxml's XMLSyntaxError is a SyntaxError.
-    except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, KeyError,
-            ValueError, SyntaxError) as error:
+    except (PackageNotFoundError, *_DAMAGED_ZIP, KeyError, ValueError, SyntaxError) as error:
         raise SourceError(f"not a Word .docx file that can be read ({type(error).__name__})", Location(path)) from None
     paragraphs: list[Paragraph] = []
     for child in word.element.body.iterchildren():
@@ -387,6 +413,9 @@ def _read_docx(path: Path, repair: Repairs) -> Document:
         else:
             document.blocks.append(Block(PARAGRAPH, text))
     _note_images(document, [repair(alt) for alt in images])
+    if unread := _unread_word_parts(data):
+        document.notes.append(f"The source has {' and '.join(unread)}; they are not imported: check them in the "
+                              "original.")
     return document
 
 
