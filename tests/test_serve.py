@@ -365,3 +365,9 @@ def test_the_watcher_follows_a_template_folder_created_while_serving(workspace):
         await asyncio.wait_for(watching, 5)
 
     asyncio.run(story())
+
+
+def test_a_dangling_link_in_styles_does_not_stop_the_preview(client, workspace):
+    (workspace / "styles/old-theme.css").symlink_to(workspace / "styles/removed.css")
+    page = client.get("/handout/retrograde-pyelography/en").text
+    assert "<img" in page and "cannot be printed" not in page

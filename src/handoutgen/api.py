@@ -14,6 +14,7 @@ once: each thread keeps its own renderer, and a render sees only its own warning
 
 from __future__ import annotations
 
+import stat
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,8 +71,11 @@ def _styles_stamp(style_path: tuple[Path, ...]) -> tuple[tuple[str, int, int], .
     found = []
     for folder in style_path:
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-            info = path.stat()
-            if path.is_file():
+            try:
+                info = path.stat()
+            except OSError:  # removed meanwhile, or a broken link: the render reports what it misses
+                continue
+            if stat.S_ISREG(info.st_mode):
                 found.append((str(path), info.st_mtime_ns, info.st_size))
     return tuple(found)
 
