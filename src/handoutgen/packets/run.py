@@ -536,7 +536,7 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
             tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output, row_edition(row)))
 
         # small Chinese faces, cut once per batch, so a zh-Hans cover does not carry all of Noto CJK
-        font_faces = write_cjk_faces(cache, workspace.find_style("fonts/fonts.css"))
+        font_faces = write_cjk_faces(cache, workspace.find_style("fonts/fonts.css")) if tasks else None
         worker_args = (settings, options.duplex, handout_pdfs, roster_path, font_faces)
         executor = options.executor or LocalExecutor(options.jobs, options.recycle_after)
         run: Generator[PacketDone | BuiltPacket | HandoutgenError, None, None]

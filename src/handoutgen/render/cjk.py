@@ -48,10 +48,9 @@ def _interface_characters() -> frozenset[int]:
     """What a zh-Hans cover prints whoever the patient is: the interface strings, dates, times."""
     locale = Locale.parse("zh_Hans")
     texts = [str(text) for text in translations_for("zh-Hans")._catalog.values()]
-    day = dt.datetime(2026, 1, 1)
-    for hour in range(24 * 366):  # every weekday, month, day of month, hour
-        moment = day + dt.timedelta(hours=hour)
-        texts += [format_date(moment, "full", locale=locale), format_time(moment, "short", locale=locale)]
+    first = dt.datetime(2028, 1, 1)  # a leap year: every month, day of month and weekday
+    texts += [format_date(first + dt.timedelta(days=day), "full", locale=locale) for day in range(366)]
+    texts += [format_time(first + dt.timedelta(hours=hour), "short", locale=locale) for hour in range(24)]
     return frozenset(ord(c) for text in texts for c in text if ord(c) > 0x7F)
 
 
