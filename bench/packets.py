@@ -168,7 +168,8 @@ def _chromium_html(document: HtmlDocument, style_path: tuple[Path, ...]) -> str:
     css = []
     for name in document.stylesheets:
         path = find(style_path, name)
-        css.append(re.sub(r"url\(([^)]+)\)", lambda m: f"url({(path.parent / m[1].strip(chr(39) + chr(34))).as_uri()})",
+        folder = path.parent
+        css.append(re.sub(r"url\(([^)]+)\)", lambda m, folder=folder: f"url({(folder / m[1].strip(chr(39) + chr(34))).as_uri()})",
                           path.read_text(encoding="utf-8")))
     css.append(document.page_css)
     style = "<style>" + "\n".join(css) + "</style>"

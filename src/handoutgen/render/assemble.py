@@ -13,7 +13,7 @@ import io
 from contextlib import ExitStack
 from pathlib import Path
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import pikepdf
 
@@ -126,6 +126,7 @@ class _SharedStreams:
         raw = obj.read_raw_bytes()
         twin = self.canonical.setdefault((hashlib.sha256(raw).digest(), holder.unparse()), obj)
         if twin is obj:  # the first: its bytes are kept here, not read from its packet at save time
-            obj.write(raw, filter=holder.get("/Filter"), decode_parms=holder.get("/DecodeParms"))
+            obj.write(raw, filter=cast("pikepdf.Name | pikepdf.Array | None", holder.get("/Filter")),
+                      decode_parms=cast("pikepdf.Dictionary | pikepdf.Array | None", holder.get("/DecodeParms")))
         self.done[obj.objgen] = twin
         return twin

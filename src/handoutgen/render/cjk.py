@@ -15,6 +15,7 @@ are byte-identical for the same installed font.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import subprocess
 from functools import lru_cache
@@ -22,8 +23,9 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.messages.pofile import read_po
 
-from handoutgen.i18n.catalogs import translations_for
+from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.write import write_atomic
 
 FULL_FAMILY = "Noto Sans CJK SC"
@@ -47,7 +49,9 @@ def _gb2312(first_row: int, last_row: int) -> frozenset[int]:
 def _interface_characters() -> frozenset[int]:
     """What a zh-Hans cover prints whoever the patient is: the interface strings, dates, times."""
     locale = Locale.parse("zh_Hans")
-    texts = [str(text) for text in translations_for("zh-Hans")._catalog.values()]
+    found = catalog_for("zh-Hans")
+    with catalog_path(found).open("rb") if found else open(os.devnull, "rb") as po:
+        texts = [str(message.string) for message in read_po(po) if message.string]
     first = dt.datetime(2028, 1, 1)  # a leap year: every month, day of month and weekday
     texts += [format_date(first + dt.timedelta(days=day), "full", locale=locale) for day in range(366)]
     texts += [format_time(first + dt.timedelta(hours=hour), "short", locale=locale) for hour in range(24)]

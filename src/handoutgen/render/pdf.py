@@ -138,7 +138,8 @@ class PdfRenderer:
         from weasyprint import CSS
 
         if name not in self._stylesheets:
-            path = self.font_faces if name == _FONT_FACES else find(self.style_path, name)
+            path = (self.font_faces if name == _FONT_FACES and self.font_faces is not None
+                    else find(self.style_path, name))
             if not path.is_file():
                 raise RenderError("stylesheet is missing", Location(path))
             with self._guard(path, source_is_css=True):

@@ -574,7 +574,7 @@ class Part:
     blank: bool = False
 
 
-def merge(target: pikepdf.Pdf, parts: list[Part | None], title: str, language: str | None = None) -> None:
+def merge(target: pikepdf.Pdf, parts: Iterable[Part | None], title: str, language: str | None = None) -> None:
     """Append ``parts`` to the empty ``target`` with ONE structure tree.
 
     A None part is one empty page; a blank part joins without tags (duplex fillers). Every other part's
