@@ -371,3 +371,13 @@ def test_a_dangling_link_in_styles_does_not_stop_the_preview(client, workspace):
     (workspace / "styles/old-theme.css").symlink_to(workspace / "styles/removed.css")
     page = client.get("/handout/retrograde-pyelography/en").text
     assert "<img" in page and "cannot be printed" not in page
+
+
+def test_titles_read_as_words_not_markup(client, workspace):
+    # An editor bolds a word of the title; the preview shows the word, as list and the PDF do.
+    edit(workspace, "title: Retrograde Pyelography", "title: Retrograde **Pyelography**")
+    (workspace / "handouts/retrograde-pyelography/zh-Hans.yaml").unlink()  # its row shows the source title
+    index = text_of(client.get("/").text)
+    handout = text_of(client.get("/handout/retrograde-pyelography/en").text)
+    assert "Retrograde Pyelography" in index and "Retrograde Pyelography" in handout
+    assert "**" not in index and "**" not in handout

@@ -14,6 +14,7 @@ from pathlib import Path
 from handoutgen import api
 from handoutgen.errors import ERROR, WARNING, ErrorList, HandoutgenError, Problem
 from handoutgen.i18n.translations import align, describe, segments, status
+from handoutgen.markup import plain_text
 from handoutgen.model import PaperSize
 from handoutgen.packets.manifest import ManifestRow
 from handoutgen.prepared import HandoutFile
@@ -130,7 +131,7 @@ def _missing_translations(workspace: Workspace, present: set[tuple[str, str]]) -
         for language in languages:
             if (handout_id, language) not in present and language != source.language:
                 missing.append(IndexRow(id=handout_id, language=language, direction=text_direction(language),
-                                        path="", title=source.title, review="draft", translation="missing"))
+                                        path="", title=plain_text(source.title), review="draft", translation="missing"))
     return missing
 
 
@@ -196,7 +197,7 @@ def handout_info(workspace: Workspace, file: HandoutFile) -> HandoutInfo:
     except HandoutgenError:  # the preview shows the error
         return info
     handout = localized.handout
-    info.title, info.version = handout.title, handout.version
+    info.title, info.version = plain_text(handout.title), handout.version
     info.last_reviewed, info.reviewed_by = handout.last_reviewed.isoformat(), handout.reviewed_by
     if localized.status is not None:
         info.translation, info.translation_problems = localized.status.state, localized.status.problems(limit=5)
