@@ -193,6 +193,10 @@ def test_long_alt_text_is_a_finding(cli, workspace):
     ("tube.svg", '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "<script> is not allowed"),
     ("tube.svg", '<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
                  '<image x:href="https://example.org/a.png"/></svg>', "may not refer to other files or URLs"),
+    # WeasyPrint draws SVG text glyph by glyph: Arabic and Hebrew labels print reversed and unjoined.
+    ("tube.svg", '<svg xmlns="http://www.w3.org/2000/svg"><text x="5" y="20">الكلية</text></svg>', "right-to-left text"),
+    ("tube.svg", '<svg xmlns="http://www.w3.org/2000/svg"><text x="5" y="20">1 <tspan>כליה</tspan></text></svg>',
+     "label the drawing with numbers"),
 ])
 def test_unsafe_or_missing_figure_is_an_error_at_its_src(cli, workspace, src, figure, message):
     data = json.loads(json.dumps(BASE))

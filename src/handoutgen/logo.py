@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import struct
+import unicodedata
 from pathlib import Path
 from typing import NoReturn
 from xml.parsers import expat
@@ -82,6 +83,11 @@ def _svg_problem(name: str, data: bytes) -> str | None:
     def text(content: str) -> None:  # <style> sheets: no url(...) out of the file, no @import
         if "@import" in content.lower() or any(not m["target"].startswith("#") for m in _CSS_URL.finditer(content)):
             refuse("a style in the logo may not load other files or URLs")
+        if any(unicodedata.bidirectional(char) in ("R", "AL") for char in content):
+            # WeasyPrint lays out SVG text glyph by glyph, with no bidi or shaping: Arabic and
+            # Hebrew print reversed and unjoined. Checked on the drawing, as no test could see it.
+            refuse("right-to-left text (Arabic, Hebrew…) inside an SVG prints reversed and unjoined; "
+                   "label the drawing with numbers and give the words in the caption or the handout's text")
 
     parser.buffer_text, parser.buffer_size = True, MAX_LOGO_BYTES  # a style's text in one piece
     parser.StartDoctypeDeclHandler = doctype
