@@ -313,8 +313,8 @@ def main() -> None:
             for label, route in (("Chromium, warm", "chromium"), ("render-once 1 job", "once-1")):
                 r, c = rates(route, naive_count), cpu_ms(route, naive_count)
                 print(f"  {label:17} N={naive_count:5}: {min(r):6.1f} / {statistics.median(r):6.1f} packets/s, "
-                      f"CPU {min(c):6.1f} / {statistics.median(c):6.1f} ms per packet (one browser / one process, "
-                      "handouts rendered once, pool start-up in render-once's time)")
+                      f"CPU {min(c):6.1f} / {statistics.median(c):6.1f} ms per packet (one browser / one process; "
+                      "both render the handouts once, inside the time)")
         else:
             print("  Chromium route skipped: /usr/bin/chromium or Playwright is not installed")
         print(f"  render-once steady state (N minus N/2, no start-up): {min(steady):6.1f} / "
