@@ -132,12 +132,13 @@ def main() -> None:
         projected = parent["load"] + args.rows / steady
         print(f"projection for {args.rows:,} rows at the steady {steady:.1f} packets/s: "
               f"{projected / 60:.0f} min (projection, not a measurement)")
-        print(f"{'PASS' if projected < 25 * 60 else 'FAIL'} issue #14 target: 100,000 rows with --jobs 2 under 25 min "
-              f"(projected {projected / 60:.0f} min for {args.rows:,} rows with --jobs {args.jobs})")
+        if args.rows >= 100_000 and args.jobs <= 2:
+            print(f"{'PASS' if projected < 25 * 60 else 'FAIL'} issue #14 target: 100,000 rows with --jobs 2 under "
+                  f"25 min (projected {projected / 60:.0f} min)")
         if args.full:
             full = run_packets(args.rows, args.jobs, folder)
-            print(f"{'PASS' if full['wall'] < 25 * 60 else 'FAIL'} measured, {args.rows:,} rows end to end: "
-                  f"{full['wall'] / 60:.1f} min, "
+            verdict = ("PASS " if full["wall"] < 25 * 60 else "FAIL ") if args.rows >= 100_000 and args.jobs <= 2 else ""
+            print(f"{verdict}measured, {args.rows:,} rows end to end: {full['wall'] / 60:.1f} min, "
                   f"{full['rate']:.1f} packets/s, worker peak RSS {full['worker_peak_mb']:.0f} MB, parent peak RSS "
                   f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     sys.stdout.flush()
