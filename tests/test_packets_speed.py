@@ -60,6 +60,19 @@ def test_a_rare_name_character_still_prints(chinese, tmp_path):
     assert manifest(chinese)[1]["status"] == "ok"
 
 
+def test_the_chinese_handout_in_a_packet_uses_the_small_faces_too(chinese, tmp_path):
+    # The handout pages are rendered once per batch with the cover's small faces: the whole
+    # Noto CJK collection's glyph slots are not carried by every Chinese packet (~470 KB before).
+    with pikepdf.open(chinese / "P101.pdf") as pdf, pikepdf.new() as handout:
+        handout.pages.extend(pdf.pages[1:])
+        handout.save(tmp_path / "handout.pdf")
+    fonts = pdf_fonts(tmp_path / "handout.pdf")
+    assert any("CJK-SC-Common" in name for name in fonts)
+    assert not any(name.endswith("+Noto-Sans-CJK-SC") for name in fonts)  # no character needed the full font
+    assert "逆行肾盂造影" in " ".join(pdf_pages_text(tmp_path / "handout.pdf")[0].split())
+    assert (tmp_path / "handout.pdf").stat().st_size <= 250_000
+
+
 def test_the_print_job_stores_each_handout_once(cli, workspace, tmp_path):
     from conftest import pdf_text
 

@@ -125,9 +125,10 @@ _worker: HandoutRenderer | None = None
 
 
 def _start_worker(root: Path, settings: RenderSettings, allow_stale: bool, draft: bool,
-                  offer: tuple[str, ...]) -> None:
+                  offer: tuple[str, ...], font_faces: Path | None) -> None:
     global _worker
-    _worker = HandoutRenderer(Workspace(root), settings, allow_stale, draft, offer)
+    pdf = PdfRenderer(settings.style_path, list(settings.render_roots), font_faces) if font_faces else None
+    _worker = HandoutRenderer(Workspace(root), settings, allow_stale, draft, offer, pdf)
 
 
 def _render_in_worker(file: HandoutFile) -> Rendered | HandoutgenError:
@@ -141,10 +142,12 @@ def _render_in_worker(file: HandoutFile) -> Rendered | HandoutgenError:
 def render_all(
     workspace: Workspace, files: list[HandoutFile], settings: RenderSettings, jobs: int,
     allow_stale: bool = False, draft: bool = False, offer: tuple[str, ...] = (),
+    font_faces: Path | None = None,
 ) -> Iterator[tuple[HandoutFile, Rendered | HandoutgenError]]:
-    """Yield (file, rendered PDF or error) for every file, in order."""
+    """Yield (file, rendered PDF or error) for every file, in order. ``font_faces``: the small
+    Chinese faces of render/cjk.py, when the caller has cut them (packets do, once per batch)."""
     outcomes = ordered_map(_render_in_worker, files, jobs=jobs, initializer=_start_worker,
-                           initargs=(workspace.root, settings, allow_stale, draft, offer))
+                           initargs=(workspace.root, settings, allow_stale, draft, offer, font_faces))
     yield from zip(files, outcomes)
 
 

@@ -506,11 +506,15 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
         handout_pdfs: dict[HandoutKey, Path] = {}
         handout_failure: dict[HandoutKey, HandoutgenError] = {}
         titles: dict[HandoutKey, str] = {}
+        # small Chinese faces, cut once per batch, so neither a zh-Hans cover nor a zh-Hans handout
+        # carries the glyph slots of all of Noto CJK; not cut when nothing is left to make
+        font_faces = write_cjk_faces(cache, workspace.find_style("fonts/fonts.css")) if pending else None
         for suffix, edition in sorted(editions.items()):  # each (handout, language, edition) once
             if not any(s == suffix for _, _, s in needed):
                 continue
             files = [HandoutFile(i, lang, workspace.handouts_dir / i / f"{lang}.yaml") for i, lang, s in needed if s == suffix]
-            for file, outcome in render_all(workspace, files, replace(settings, edition=edition), options.jobs):
+            for file, outcome in render_all(workspace, files, replace(settings, edition=edition), options.jobs,
+                                            font_faces=font_faces):
                 handout_key = (file.id, file.language, suffix)
                 if isinstance(outcome, HandoutgenError):
                     handout_failure[handout_key] = outcome
@@ -535,8 +539,6 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
             enclosed = tuple(EnclosedHandout(titles[k], k[1], k[1] != row.language) for k in keys)
             tasks.append(PacketTask(number, row, tuple(keys), enclosed, digest, output, row_edition(row)))
 
-        # small Chinese faces, cut once per batch, so a zh-Hans cover does not carry all of Noto CJK
-        font_faces = write_cjk_faces(cache, workspace.find_style("fonts/fonts.css")) if tasks else None
         worker_args = (settings, options.duplex, handout_pdfs, roster_path, font_faces)
         executor = options.executor or LocalExecutor(options.jobs, options.recycle_after)
         run: Generator[PacketDone | BuiltPacket | HandoutgenError, None, None]
