@@ -142,3 +142,18 @@ def test_vietnamese_cover_letter_renders(cli, workspace, tmp_path):
 
     greeting = translations_for("vi").gettext("Questions? Call us at")
     assert greeting.split()[0] in pdf_text(out / "V1.pdf") and "Ước" in pdf_text(out / "V1.pdf")
+
+
+def test_the_chinese_sample_is_light_and_reproducible(cli, tmp_path):
+    # Chinese text is set in small faces cut once per build from Noto Sans CJK SC (render/cjk.py):
+    # the PDF does not carry the glyph slots of the whole collection (it weighed ~470 KB).
+    first, again = tmp_path / "first", tmp_path / "again"
+    for out in (first, again):
+        assert cli("build", "retrograde-pyelography", "--lang", "zh-Hans", "-w", REPO, "--out", out).exit_code == 0
+    pdf = first / "retrograde-pyelography.zh-Hans.pdf"
+    assert pdf.stat().st_size <= 200_000
+    fonts = pdf_fonts(pdf)
+    assert any("CJK-SC-Common" in name for name in fonts) and all(fonts.values())
+    assert not any(name.endswith("+Noto-Sans-CJK-SC") for name in fonts)
+    assert "逆行肾盂造影" in pdf_text(pdf)
+    assert (again / pdf.name).read_bytes() == pdf.read_bytes()

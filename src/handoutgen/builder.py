@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -25,6 +26,7 @@ from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError, Location, SourceError, UsageError
 from handoutgen.figures import SHARED_FOLDER
 from handoutgen.model import LANGUAGE_PATTERN, PaperSize
+from handoutgen.render.cjk import write_cjk_faces
 from handoutgen.render.html import render_handout_html, text_direction
 from handoutgen.parallel import ordered_map
 from handoutgen.render.pdf import PdfRenderer
@@ -251,19 +253,24 @@ def build(
         else:
             todo.append(file)
     offer = ("--allow-stale", "--draft")  # the build command's own options
-    outcomes = render_all(workspace, todo, settings, jobs, allow_stale, draft, offer) if todo else iter(())
-    try:
-        for file, outcome in outcomes:
-            name = output_name(file, edition)
-            if isinstance(outcome, HandoutgenError):
-                record.pop(name, None)
-                finish(BuildResult(file, error=outcome))
-                continue
-            write_atomic(out_dir / name, outcome.pdf)
-            record[name] = {"inputs": inputs[file], "sha256": hashlib.sha256(outcome.pdf).hexdigest(),
-                            "warning": outcome.warning}
-            finish(BuildResult(file, output=out_dir / name, warning=outcome.warning))
-    finally:
-        if todo:
-            write_atomic(out_dir / BUILD_RECORD, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+    with tempfile.TemporaryDirectory(prefix="handoutgen-faces-") as faces:
+        # Chinese text in the small faces packets use (render/cjk.py), cut once per run: a zh-Hans
+        # handout no longer carries the glyph slots of the whole Noto CJK collection
+        font_faces = (write_cjk_faces(Path(faces), workspace.find_style("fonts/fonts.css"))
+                      if any(file.language.split("-")[0] == "zh" for file in todo) else None)
+        outcomes = render_all(workspace, todo, settings, jobs, allow_stale, draft, offer, font_faces) if todo else iter(())
+        try:
+            for file, outcome in outcomes:
+                name = output_name(file, edition)
+                if isinstance(outcome, HandoutgenError):
+                    record.pop(name, None)
+                    finish(BuildResult(file, error=outcome))
+                    continue
+                write_atomic(out_dir / name, outcome.pdf)
+                record[name] = {"inputs": inputs[file], "sha256": hashlib.sha256(outcome.pdf).hexdigest(),
+                                "warning": outcome.warning}
+                finish(BuildResult(file, output=out_dir / name, warning=outcome.warning))
+        finally:
+            if todo:
+                write_atomic(out_dir / BUILD_RECORD, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
     return [results[file] for file in files]
