@@ -357,3 +357,13 @@ def test_yaml_roster_bad_date_fails_only_its_row(cli, workspace, tmp_path):
     assert status[1][0] == "failed" and "not a real date" in status[1][1]
     assert status[2][0] == "ok" and "9:10" in cover_text(out / "P2.pdf")
     assert status[3][0] == "ok" and (out / "3003.pdf").is_file()
+
+
+@pytest.mark.parametrize("encoding", ["punycode", "idna", "rot13", "base64", "unicode_escape", "no-such-codec"])
+def test_an_encoding_no_file_is_saved_in_is_a_usage_error(cli, workspace, tmp_path, encoding):
+    # Python knows codecs that are not file encodings; some fail with errors of their own kind.
+    path = roster(tmp_path / "roster.csv", "P1,Test Patient,en,retrograde-pyelography,2026-12-01T09:30\n")
+    result = cli("packets", path, "--out", tmp_path / "out", "--encoding", encoding, "-w", workspace)
+    assert result.exit_code == 2, result.output
+    assert f"unknown encoding '{encoding}'" in result.stderr and "internal error" not in result.stderr
+    assert not (tmp_path / "out").exists()

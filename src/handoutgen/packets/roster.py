@@ -7,6 +7,7 @@ a date belongs, and names must not reach logs or error messages.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -81,6 +82,10 @@ def parse_date_formats(patterns: list[str]) -> tuple[str, ...]:
     return tuple(patterns)
 
 
+# Text codecs Python has that no spreadsheet or scheduling system saves a file in.
+_NOT_FILE_ENCODINGS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape", "rot-13", "undefined"})
+
+
 def _decode(path: Path, encoding: str, content: bytes | None = None) -> str:
     if content is not None:  # held in memory: path only names it
         data = content if len(content) <= MAX_ROSTER_BYTES else None
@@ -88,17 +93,26 @@ def _decode(path: Path, encoding: str, content: bytes | None = None) -> str:
         data = path.read_bytes() if path.stat().st_size <= MAX_ROSTER_BYTES else None
     if data is None:
         raise SourceError(f"roster is over the {MAX_ROSTER_BYTES}-byte limit", Location(path))
+    # utf-8-sig reads UTF-8 with or without the BOM that spreadsheets write.
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
-        # utf-8-sig reads UTF-8 with or without the BOM that spreadsheets write.
-        return data.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
+        info = codecs.lookup(codec)
     except LookupError:
-        raise UsageError(f"unknown encoding '{encoding}'") from None
+        info = None
+    # Only encodings files are saved in: not idna, punycode, rot13, base64 or hex.
+    if info is None or not info._is_text_encoding or info.name in _NOT_FILE_ENCODINGS:
+        raise UsageError(f"unknown encoding '{encoding}' (use a text encoding such as utf-8 or cp1252)")
+    try:
+        return data.decode(codec)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise SourceError(
             f"not valid {encoding} text; an older export may need --encoding cp1252",
             Location(path, line),
         ) from None
+    except UnicodeError:  # a codec that fails without saying where (utf-16 with an odd length…)
+        raise SourceError(f"not valid {encoding} text; an older export may need --encoding cp1252",
+                          Location(path)) from None
 
 
 # A quoted cell may hold a few line breaks (a prep note); one running over more lines than
