@@ -219,6 +219,24 @@ def test_figure_from_the_shared_figures_folder(cli, workspace, tmp_path):
     assert "SHARED" in pdf_text(build(cli, workspace, tmp_path / "out"))
 
 
+def test_a_shared_figures_folder_that_links_outside_the_workspace_is_refused(cli, workspace, tmp_path):
+    # check and build agree: the picture is not found (it is not inside the workspace), at its line
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "shared-tube.svg").write_text(SVG)
+    (workspace / "figures").symlink_to(outside, target_is_directory=True)
+    data = json.loads(json.dumps(BASE))
+    data["overview"]["figure"]["src"] = "shared-tube.svg"
+    path = write_demo(workspace, data)
+    for command in ("check", "build"):
+        result = cli(command, *(["-o", tmp_path / "out"] if command == "build" else []), "-w", workspace)
+        assert result.exit_code == 1 and "internal error" not in result.stderr, result.stderr
+        where = f"handouts/{DEMO}/en.yaml:{line_with(path, 'src:')}: "
+        assert any(l.startswith(where) and "field 'overview.figure.src': figure file 'shared-tube.svg' not found" in l
+                   for l in result.stderr.splitlines()), result.stderr
+    assert not (tmp_path / "out" / f"{DEMO}.en.pdf").exists()
+
+
 @pytest.mark.parametrize("link", ["javascript:alert(1)", "file:///etc/passwd", "/relative/page", "ftp://x.example/a"])
 def test_a_link_that_is_not_https_http_mailto_or_tel_is_an_error_at_its_line(cli, workspace, link):
     data = {**BASE, "risks": ["Bleeding.", f"See [this page]({link})."]}

@@ -32,10 +32,12 @@ def localized_name(src: str, language: str) -> str:
 def figure_file(root: Path, handout_id: str, language: str, src: str) -> Path | None:
     """The file a figure shows in ``language``: its per-language version when there is one,
     in the handout's folder, then in figures/; None when there is none inside them."""
+    workspace = root.resolve()
     for folder in figure_folders(root, handout_id):
         for name in (localized_name(src, language), src):
             path = (folder / name).resolve()
-            if path.is_relative_to(folder.resolve()) and path.is_file():
+            # inside its folder and inside the workspace: a figures/ that links elsewhere is neither
+            if path.is_relative_to(folder.resolve()) and path.is_relative_to(workspace) and path.is_file():
                 return path
     return None
 
