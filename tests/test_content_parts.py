@@ -237,7 +237,9 @@ def test_a_shared_figures_folder_that_links_outside_the_workspace_is_refused(cli
     assert not (tmp_path / "out" / f"{DEMO}.en.pdf").exists()
 
 
-@pytest.mark.parametrize("link", ["javascript:alert(1)", "file:///etc/passwd", "/relative/page", "ftp://x.example/a"])
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "file:///etc/passwd", "/relative/page", "ftp://x.example/a",
+                                  # http(s) without a host a reader could type
+                                  "http:javascript:1", "https:///x", "https://", "https:x.example"])
 def test_a_link_that_is_not_https_http_mailto_or_tel_is_an_error_at_its_line(cli, workspace, link):
     data = {**BASE, "risks": ["Bleeding.", f"See [this page]({link})."]}
     path = write_demo(workspace, data)

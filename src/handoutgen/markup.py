@@ -38,7 +38,11 @@ def _inline_tokens(parser: MarkdownIt, text: str) -> list[Token]:
 
 
 def _scheme_allowed(url: str) -> bool:
-    return urlsplit(url.strip()).scheme.lower() in LINK_SCHEMES and bool(url.split(":", 1)[1].strip("/"))
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):  # a web address names its host: not http:javascript:1 or https:/\x
+        return url.strip()[len(scheme):].startswith("://") and bool(parts.hostname)
+    return scheme in LINK_SCHEMES and bool(url.split(":", 1)[1].strip("/"))
 
 
 def link_problem(text: str) -> str | None:
