@@ -467,6 +467,35 @@ def test_bad_inputs_get_one_clear_line_naming_the_file(cli, workspace, tmp_path)
     assert not (workspace / "handouts" / "missing").exists()
 
 
+@pytest.mark.parametrize("paragraphs, message", [
+    # a few hundred KB that unpack to ~90 MB of tiny paragraphs: lxml would hold them all
+    (2_700_000, "its text part unpacks to"),
+    # under the size limit, still far more paragraphs than a handout holds
+    (30_000, "over 20000 paragraphs"),
+])
+def test_a_word_file_built_to_exhaust_memory_is_refused(cli, workspace, tmp_path, paragraphs, message):
+    import zipfile
+
+    import docx
+
+    plain = tmp_path / "plain.docx"
+    document = docx.Document()
+    document.add_paragraph("Bladder Scan")
+    document.save(plain)
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "word/document.xml":
+                head, tail = data.split(b"<w:body>")
+                data = head + b"<w:body>" + b"<w:p><w:r><w:t>a</w:t></w:r></w:p>" * paragraphs + tail
+            target.writestr(member, data)
+    assert bomb.stat().st_size < 1_000_000
+    result = cli("import", bomb, "-w", workspace)
+    assert result.exit_code == 1 and f"bomb.docx: {message}" in result.stderr, result.stderr
+    assert not (workspace / "handouts" / "bomb").exists()
+
+
 def test_text_saved_by_older_windows_editors_is_read_and_the_reviewer_told(cli, workspace, tmp_path):
     source = tmp_path / "legacy.txt"
     source.write_bytes("Your care team\u2019s caf\u00e9 is open before the test.\r\n".encode("cp1252"))

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 MAX_DOCX_BYTES = 20 * 1024 * 1024
 MAX_DOCX_UNPACKED = 100 * 1024 * 1024  # a zip bomb stops here, before python-docx unpacks it
+# The body part of a Word file: a 50-page handout's is about 1 MB. Far more is a document built to
+# exhaust memory (lxml holds every element), or not a handout.
+MAX_DOCX_BODY = 8 * 1024 * 1024
+MAX_PARAGRAPHS = 20_000
 FRONT_MATTER_NODES = 5000
 # Front-matter keys that hold the document's text when nothing follows the front matter
 # (question-and-answer exports such as the retrograde pyelography seed keep it in `answer`).
@@ -334,6 +338,10 @@ def _check_docx_archive(data: bytes, path: Path) -> None:
         raise SourceError("not a Word .docx file (no word/document.xml inside)", Location(path))
     if sum(member.file_size for member in members) > MAX_DOCX_UNPACKED:
         raise SourceError(f"unpacks to over {MAX_DOCX_UNPACKED} bytes; refused", Location(path))
+    body = next(member for member in members if member.filename == "word/document.xml")
+    if body.file_size > MAX_DOCX_BODY:
+        raise SourceError(f"its text part unpacks to {body.file_size} bytes, over the {MAX_DOCX_BODY}-byte "
+                          "limit for a handout; refused", Location(path))
 
 
 # How a damaged zip member fails when it is unpacked.
@@ -382,12 +390,15 @@ def _word_paragraphs(data: bytes, path: Path) -> list[Paragraph]:
             # A text box's text is not in its anchor paragraph's runs; its VML fallback copy is skipped.
             paragraphs += [Paragraph(inner, word) for inner in child.xpath(_TEXT_BOX_PARAGRAPHS)]
         elif child.tag == qn("w:tbl"):
-            seen: list[object] = []  # a merged cell is returned once per grid column it spans
+            seen: set[object] = set()  # a merged cell is returned once per grid column it spans
             for row in Table(child, word).rows:
                 for cell in row.cells:
-                    if not any(cell._tc is earlier for earlier in seen):
-                        seen.append(cell._tc)
+                    if cell._tc not in seen:
+                        seen.add(cell._tc)
                         paragraphs.extend(cell.paragraphs)
+        if len(paragraphs) > MAX_PARAGRAPHS:
+            raise SourceError(f"over {MAX_PARAGRAPHS} paragraphs: far more than a handout holds; refused",
+                              Location(path))
     return paragraphs
 
 
