@@ -220,6 +220,10 @@ def _broken(kind: str, good: dict, included: list[dict]) -> None:
         included[0]["name"] = [{"text": "Test Patient Bad " * 20}]
     elif kind == "bad MRN":
         included[0]["identifier"] = [{"system": MRN, "value": "../Test Patient Bad"}]
+    elif kind == "unknown key":  # an export that put a name where a key goes
+        included[0]["Test Patient Bad"] = "x"
+    elif kind == "code that is text":
+        good["serviceType"][0]["coding"][0]["code"] = "Test Patient Bad"
 
 
 ERROR_KINDS = {
@@ -239,6 +243,8 @@ ERROR_KINDS = {
     "bad language": "language: not valid",
     "name too long": "patient_name: longer than 200 characters",
     "bad MRN": "patient_id: not valid",
+    "unknown key": "Patient/p-bad is not a valid FHIR R4 resource: field '(the resource)': has a key FHIR R4 does not define",
+    "code that is text": "code(s) (a code with spaces or symbols) not in fhir.handouts_by_code",
 }
 
 

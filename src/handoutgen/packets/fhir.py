@@ -59,10 +59,21 @@ def _has_duplicate_keys(value: Any) -> bool:
 def _validation_message(name: str, error: ValidationError) -> str:
     """Which fields of a resource are invalid, in the FHIR library's words (never the value)."""
     details = error.errors(include_url=False)
-    shown = "; ".join(f"field '{dotted(tuple(d['loc']))}': {d['msg'].removeprefix('Value error, ')}"
-                      for d in details[:3])
+    shown = "; ".join(_field_problem(d) for d in details[:3])
     more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
     return f"{name} is not a valid FHIR R4 resource: {shown}{more}"
+
+
+def _field_problem(detail: Any) -> str:
+    # A key FHIR does not define is the bundle's own text (it could be anything, a name even):
+    # say where it is, not what it is.
+    if detail["type"] == "extra_forbidden":
+        return f"field '{dotted(tuple(detail['loc'][:-1])) or '(the resource)'}': has a key FHIR R4 does not define"
+    return f"field '{dotted(tuple(detail['loc']))}': {detail['msg'].removeprefix('Value error, ')}"
+
+
+# What a code looks like ("system|code", SNOMED digits, local codes); anything else is not echoed.
+_SHOWN_CODE = re.compile(r"^[A-Za-z0-9.\-_|:/]{1,80}$")
 
 
 def _validated(name: str, resource: dict[str, Any]) -> Any:
@@ -195,7 +206,8 @@ def _handouts(appointment: Any, by_code: dict[str, list[str]]) -> list[str]:
             continue
         handouts += mapped[0]
     if unmapped:
-        raise RowProblem(f"code(s) {', '.join(unmapped)} not in fhir.handouts_by_code (map a code to [] "
+        shown = [code if _SHOWN_CODE.match(code) else "(a code with spaces or symbols)" for code in unmapped]
+        raise RowProblem(f"code(s) {', '.join(shown)} not in fhir.handouts_by_code (map a code to [] "
                          "when it needs no handout)")
     if not handouts:
         raise RowProblem("no handout: the Appointment has no serviceType or appointmentType code that "
