@@ -169,7 +169,7 @@ def _tree(folder: Path, skip: str | None = None) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and (skip is None or skip not in p.relative_to(folder).parts))
 
 
-def _shared_inputs(workspace: Workspace, settings: RenderSettings, allow_stale: bool, draft: bool) -> str:
+def shared_inputs(workspace: Workspace, settings: RenderSettings, allow_stale: bool, draft: bool) -> str:
     """Hash of what every handout's PDF depends on: templates, styles, fonts, brand, settings, versions."""
     digest = hashlib.sha256(json.dumps({
         "handoutgen": __version__, "weasyprint": version("weasyprint"), "paper": settings.paper,
@@ -188,7 +188,7 @@ def _shared_inputs(workspace: Workspace, settings: RenderSettings, allow_stale: 
     return digest.hexdigest()
 
 
-def _inputs(shared: str, file: HandoutFile, edition: Edition) -> str:
+def handout_inputs(shared: str, file: HandoutFile, edition: Edition) -> str:
     """Hash of everything one output is made from: the shared inputs, its handout folder, the
     catalogs of its language (and a bilingual edition's second language)."""
     digest = hashlib.sha256(shared.encode())
@@ -243,8 +243,8 @@ def build(
 
     record = {} if force else _record(out_dir)
     settings = workspace.render_settings(brand, paper, edition)  # once for the whole run
-    shared = _shared_inputs(workspace, settings, allow_stale, draft)
-    inputs = {file: _inputs(shared, file, edition) for file in files}
+    shared = shared_inputs(workspace, settings, allow_stale, draft)
+    inputs = {file: handout_inputs(shared, file, edition) for file in files}
     todo = []
     for file in files:
         name = output_name(file, edition)

@@ -35,7 +35,7 @@ import pikepdf
 
 from handoutgen import __version__
 from handoutgen.render.assemble import assemble_packet, combine
-from handoutgen.builder import _inputs, _shared_inputs, render_all  # the build's own input hashes
+from handoutgen.builder import handout_inputs, render_all, shared_inputs  # the build's own input hashes
 from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError, Location, RenderError, UsageError
 from handoutgen.markup import plain_text
@@ -481,9 +481,9 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
     editions = {suffix: editions.get(suffix, STANDARD) for suffix in {key[2] for key in used}}
     # 2. each packet's keyed input hash, from the handouts' sources (not their PDFs), so --resume
     # keeps finished packets without rendering a handout that no missing packet needs
-    shared = {suffix: _shared_inputs(workspace, replace(settings, edition=edition), False, False)
+    shared = {suffix: shared_inputs(workspace, replace(settings, edition=edition), False, False)
               for suffix, edition in editions.items()}
-    sources = {k: _inputs(shared[k[2]], HandoutFile(k[0], k[1], workspace.handouts_dir / k[0] / f"{k[1]}.yaml"),
+    sources = {k: handout_inputs(shared[k[2]], HandoutFile(k[0], k[1], workspace.handouts_dir / k[0] / f"{k[1]}.yaml"),
                           editions[k[2]]) for k in used}
     cover_hash = _cover_sources_hash(workspace, settings.brand.folder)
     catalog_hashes: dict[str, str] = {}
