@@ -120,3 +120,14 @@ def test_build_check_and_packets_through_the_api(workspace, tmp_path):
     roster.write_text("patient_id,handouts\nP1,retrograde-pyelography\n")
     rows = handoutgen.make_packets(ws, roster, out_dir=tmp_path / "packets")
     assert [(r.patient_id, r.status) for r in rows] == [("P1", "ok")]
+
+
+def test_render_file_prints_what_build_prints_in_chinese_too(cli, tmp_path):
+    # The API (and serve) set Chinese in the same small faces as build: the same bytes, not a
+    # heavier PDF carrying the whole Noto CJK collection.
+    from handoutgen.api import open_workspace, render_file
+
+    assert cli("build", "retrograde-pyelography", "--lang", "zh-Hans", "-w", REPO, "--out", tmp_path).exit_code == 0
+    built = (tmp_path / "retrograde-pyelography.zh-Hans.pdf").read_bytes()
+    assert render_file(open_workspace(REPO), "retrograde-pyelography", "zh-Hans") == built
+    assert len(built) <= 200_000

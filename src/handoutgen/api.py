@@ -14,7 +14,11 @@ once: each thread keeps its own renderer, and a render sees only its own warning
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
 import stat
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,7 +37,8 @@ from handoutgen.load import dotted
 from handoutgen.markup import plain_text
 from handoutgen.packets.manifest import ManifestRow
 from handoutgen.model import Brand, Handout, PaperSize
-from handoutgen.resources import defaults
+from handoutgen.render.cjk import write_cjk_faces
+from handoutgen.resources import defaults, find
 from handoutgen.prepared import BrandInfo, Localized
 from handoutgen.render.settings import Edition, RenderSettings
 from handoutgen.workspace import Workspace
@@ -92,8 +97,28 @@ def _renderer(style_path: tuple[Path, ...], roots: tuple[Path, ...]) -> PdfRende
     key = (style_path, roots)
     stamp = _styles_stamp(style_path)
     if key not in cache or cache[key][0] != stamp:
-        cache[key] = (stamp, PdfRenderer(style_path, list(roots)))
+        fonts_css = find(style_path, "fonts/fonts.css")
+        faces = _cjk_faces(fonts_css, fonts_css.read_bytes()) if fonts_css.is_file() else None
+        cache[key] = (stamp, PdfRenderer(style_path, list(roots), faces))
     return cache[key][1]
+
+
+_faces_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=8)
+def _cjk_faces_cached(fonts_css: Path, content: bytes) -> Path | None:
+    # ``content``: the font stack the faces are cut for, so an edited fonts.css gets its own
+    folder = Path(tempfile.mkdtemp(prefix="handoutgen-faces-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return write_cjk_faces(folder, fonts_css)
+
+
+def _cjk_faces(fonts_css: Path, content: bytes) -> Path | None:
+    """The small Chinese faces ``build`` and packets use (render/cjk.py), cut once per process and
+    font stack into a private temporary folder, so the API prints what ``build`` prints."""
+    with _faces_lock:
+        return _cjk_faces_cached(fonts_css, content)
 
 
 def render_pdf(handout: Handout | Mapping[str, Any], *, brand: Brand | Mapping[str, Any],
