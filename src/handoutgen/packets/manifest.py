@@ -1,8 +1,8 @@
 """The packet manifest (CSV and JSON), written atomically. It names patients by patient_id only.
 
 The manifest is rewritten while a run goes on, so after Ctrl-C, kill -9 or a crash it
-describes the folder: rows whose packet is finished say "ok" with the file's sha256,
-rows not reached say "not started". Spreadsheet programs execute cells that start with
+describes the folder: rows whose packet is finished say "ok" with the file's sha256 and
+size in bytes, rows not reached say "not started". Spreadsheet programs execute cells that start with
 ``= + - @`` (CSV injection): such cells are written with a leading apostrophe.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from handoutgen.write import write_atomic
 
 MANIFEST_COLUMNS = (
-    "row", "patient_id", "status", "output", "pages", "sha256", "language", "handouts",
+    "row", "patient_id", "status", "output", "pages", "sha256", "bytes", "language", "handouts",
     "warnings", "error", "input_hmac",
 )
 OK, FAILED, NOT_STARTED = "ok", "failed", "not started"
@@ -45,6 +45,7 @@ class ManifestRow:
     output: str = ""
     pages: int | None = None
     sha256: str = ""
+    bytes: int | None = None  # the packet file's size; --resume compares it before hashing the file
     language: str = ""
     handouts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -47,6 +47,7 @@ from handoutgen.render.html import (
 )
 from handoutgen.render.cjk import write_cjk_faces
 from handoutgen.render.pdf import PdfRenderer
+from handoutgen.render.typst_cover import TYPST_COVER_TEMPLATE, TypstCoverRenderer
 from handoutgen.render.settings import LARGE_PRINT_COVER_STYLESHEET, STANDARD, Edition, RenderSettings
 from handoutgen.packets.roster import Roster
 from handoutgen.prepared import HandoutFile
@@ -96,6 +97,7 @@ class PacketTask:
 class PacketDone:
     pages: int
     sha256: str
+    size: int  # bytes
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class PacketWorker:
         self.handout_pdfs = handout_pdfs
         self.roster_path = roster_path
         self.pdf = PdfRenderer(settings.style_path, list(settings.render_roots), font_faces)
+        self.typst = TypstCoverRenderer(settings) if settings.typst_covers else None
         self._opened: dict[HandoutKey, pikepdf.Pdf] = {}
         self._warm = False
 
@@ -164,10 +167,14 @@ class PacketWorker:
         """The packet's bytes (written by ``make`` here, or by the parent of a remote worker)."""
         where = Location(self.roster_path, None, None, task.number)
         try:
-            document = render_cover_html(task.row, list(task.enclosed), replace(self.settings, edition=task.edition))
+            settings = replace(self.settings, edition=task.edition)
             handouts = [self._handout(key) for key in task.handouts]
             blank = self.pdf.blank_page(task.row.language, self.settings) if self.duplex else None
-            cover = self.pdf.render_pdf(document, source=self.roster_path)
+            if self.typst is not None:
+                cover = self.typst.render_pdf(task.row, list(task.enclosed), settings)
+            else:
+                cover = self.pdf.render_pdf(render_cover_html(task.row, list(task.enclosed), settings),
+                                            source=self.roster_path)
             data, pages = assemble_packet(cover, handouts, self.duplex, blank_page=blank)
         except HandoutgenError as error:
             return RenderError(redact(error.message), where)
@@ -193,7 +200,7 @@ def write_packet(task: PacketTask, built: BuiltPacket, roster_path: Path) -> Pac
         if error.errno in FATAL_WRITE_ERRORS:
             return output_error(error, task.output.parent)
         return RenderError(f"cannot write the packet: {error.strerror}", Location(roster_path, None, None, task.number))
-    return PacketDone(built.pages, sha256_hex(built.data))
+    return PacketDone(built.pages, sha256_hex(built.data), len(built.data))
 
 
 _worker: PacketWorker | None = None
@@ -222,15 +229,16 @@ def _digest_files(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _cover_sources_hash(workspace: Workspace, brand_folder: Path) -> str:
-    """Everything a cover is drawn from but the row: templates, styles, fonts, brand."""
+def _cover_sources_hash(workspace: Workspace, settings: RenderSettings) -> str:
+    """Everything a cover is drawn from but the row: templates (and which of them lays covers
+    out), styles, fonts, brand."""
     paths = [workspace.find_template(name) for name in
-             (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE)]
+             (COVER_TEMPLATE, COVER_PAGE_CSS_TEMPLATE, BLANK_TEMPLATE, BLANK_PAGE_CSS_TEMPLATE, TYPST_COVER_TEMPLATE)]
     paths += [workspace.find_style(name) for name in (*COVER_STYLESHEETS, LARGE_PRINT_COVER_STYLESHEET)]
     fonts = workspace.find_style("fonts/fonts.css").parent
     paths += sorted(p for p in fonts.iterdir() if p.is_file())
-    paths += sorted(p for p in brand_folder.iterdir() if p.is_file())
-    return _digest_files(paths)
+    paths += sorted(p for p in settings.brand.folder.iterdir() if p.is_file())
+    return _digest_files(paths) + ("-typst" if settings.typst_covers else "-html")
 
 
 def _catalog_hash(language: str) -> str:
@@ -312,13 +320,18 @@ def _previous_manifest(out_dir: Path) -> dict[str, ManifestRow]:
     return {r.patient_id: r for r in rows if r.status == OK and r.patient_id and r.sha256 and r.input_hmac}
 
 
-def _finished_before(previous: dict[str, ManifestRow], patient_id: str, digest: str, output: Path) -> ManifestRow | None:
-    """The earlier row for this packet when its file is on disk, whole, and made from these inputs."""
+def _finished_before(previous: dict[str, ManifestRow], patient_id: str, digest: str, output: Path) -> PacketDone | None:
+    """The earlier packet when its file is on disk, whole, and made from these inputs."""
     earlier = previous.get(patient_id)
     if earlier is None or earlier.input_hmac != digest or earlier.output != output.name:
         return None
     try:
-        return earlier if file_sha256(output) == earlier.sha256 else None
+        size = output.stat().st_size
+        # The size first: a stat, so a truncated or appended file is made again without being
+        # read. A manifest written before the bytes column (None) still resumes on the sha256.
+        if earlier.bytes is not None and size != earlier.bytes:
+            return None
+        return PacketDone(earlier.pages or 0, earlier.sha256, size) if file_sha256(output) == earlier.sha256 else None
     except OSError:
         return None
 
@@ -485,7 +498,7 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
               for suffix, edition in editions.items()}
     sources = {k: handout_inputs(shared[k[2]], HandoutFile(k[0], k[1], workspace.handouts_dir / k[0] / f"{k[1]}.yaml"),
                           editions[k[2]]) for k in used}
-    cover_hash = _cover_sources_hash(workspace, settings.brand.folder)
+    cover_hash = _cover_sources_hash(workspace, settings)
     catalog_hashes: dict[str, str] = {}
     pending: list[tuple[PlannedRow, str, Path]] = []
     for number, row, keys, warnings in planned:
@@ -495,7 +508,7 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
                             catalog_hashes[row.language], settings.paper, options.duplex)
         output = out_dir / f"{row.patient_id}.pdf"
         if (earlier := _finished_before(previous, row.patient_id, digest, output)) is not None:
-            finish(_ok_row(number, row, keys, warnings, digest, output, PacketDone(earlier.pages or 0, earlier.sha256)))
+            finish(_ok_row(number, row, keys, warnings, digest, output, earlier))
         else:
             pending.append(((number, row, keys, warnings), digest, output))
     # 3. render each handout a missing packet needs, once, into a scratch folder the next run
@@ -566,6 +579,6 @@ def _ok_row(number: int, row: RosterRow, keys: list[HandoutKey], warnings: list[
             output: Path, done: PacketDone) -> ManifestRow:
     return ManifestRow(
         row=number, patient_id=row.patient_id, status=OK, output=output.name, pages=done.pages,
-        sha256=done.sha256, language=row.language, handouts=[f"{i}.{lang}{suffix}" for i, lang, suffix in keys],
-        warnings=warnings, input_hmac=digest,
+        sha256=done.sha256, bytes=done.size, language=row.language,
+        handouts=[f"{i}.{lang}{suffix}" for i, lang, suffix in keys], warnings=warnings, input_hmac=digest,
     )
