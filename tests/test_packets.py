@@ -105,8 +105,12 @@ def test_manifest_csv_matches_json_and_hashes_match_files(batch):
         if record["status"] == "ok":
             data = (out / record["output"]).read_bytes()
             assert record["sha256"] == hashlib.sha256(data).hexdigest()
+            assert record["bytes"] == len(data) == (out / record["output"]).stat().st_size
+            assert csv_row["bytes"] == str(len(data))
             with pikepdf.open(out / record["output"]) as pdf:
                 assert record["pages"] == len(pdf.pages)
+        else:  # no file, no size
+            assert record["bytes"] is None and csv_row["bytes"] == ""
 
 
 def test_cover_and_handouts_read_back(batch):

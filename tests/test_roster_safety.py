@@ -332,6 +332,68 @@ def test_resume_rebuilds_a_packet_that_was_changed_on_disk(cli, workspace, tmp_p
     assert (out / "P2.pdf").stat().st_mtime_ns == untouched
 
 
+def hashed_files(monkeypatch) -> list[str]:
+    """Names of the packet files --resume reads to hash, in order."""
+    from handoutgen.packets import run
+
+    hashed: list[str] = []
+    real_file_sha256 = run.file_sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return real_file_sha256(path)
+
+    monkeypatch.setattr(run, "file_sha256", counting)
+    return hashed
+
+
+def test_resume_rebuilds_a_packet_of_another_size_without_hashing_it(cli, workspace, tmp_path, monkeypatch):
+    body = f"P1,Ann,en,{RETRO},,,,\nP2,Bob,en,{RETRO},,,,\nP3,Cy,en,{RETRO},,,,\nP4,Di,en,{RETRO},,,,\n"
+    path = roster(tmp_path / "r.csv", body)
+    out = tmp_path / "out"
+    assert cli("packets", path, "--out", out, "-j", "1", "-w", workspace).exit_code == 0
+    originals = {p.name: p.read_bytes() for p in out.glob("*.pdf")}
+    (out / "P1.pdf").write_bytes(originals["P1.pdf"][:-100])  # a copy cut short
+    (out / "P2.pdf").write_bytes(originals["P2.pdf"] + b"%% appended\n")  # still opens as a PDF
+    flipped = bytearray(originals["P3.pdf"])
+    flipped[len(flipped) // 2] ^= 0xFF  # same size: only the hash can tell
+    (out / "P3.pdf").write_bytes(bytes(flipped))
+    untouched = (out / "P4.pdf").stat().st_mtime_ns
+
+    hashed = hashed_files(monkeypatch)
+    assert cli("packets", path, "--out", out, "--resume", "-j", "1", "-w", workspace).exit_code == 0
+    assert hashed == ["P3.pdf", "P4.pdf"]  # P1 and P2 told apart by their size alone
+    for name, data in originals.items():
+        assert (out / name).read_bytes() == data, name
+    assert (out / "P4.pdf").stat().st_mtime_ns == untouched
+    assert [(r["status"], r["bytes"]) for r in manifest(out)] == [("ok", len(originals[f"P{n}.pdf"])) for n in (1, 2, 3, 4)]
+
+
+def test_resume_keeps_packets_listed_by_a_manifest_without_sizes(cli, workspace, tmp_path, monkeypatch):
+    """A folder made by a handoutgen from before the bytes column resumes on the sha256 alone."""
+    path = roster(tmp_path / "r.csv", f"P1,Ann,en,{RETRO},,,,\nP2,Bob,en,{RETRO};{NEPHRO},,,,\n")
+    out = tmp_path / "out"
+    assert cli("packets", path, "--out", out, "-j", "1", "-w", workspace).exit_code == 0
+    document = json.loads((out / "manifest.json").read_text())
+    for record in document["rows"]:
+        del record["bytes"]
+    (out / "manifest.json").write_text(json.dumps(document))
+    with (out / "manifest.csv").open(newline="", encoding="utf-8") as handle:
+        old_csv = [{k: v for k, v in r.items() if k != "bytes"} for r in csv.DictReader(handle)]
+    with (out / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(old_csv[0]))
+        writer.writeheader()
+        writer.writerows(old_csv)
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+
+    hashed = hashed_files(monkeypatch)
+    assert cli("packets", path, "--out", out, "--resume", "-j", "1", "-w", workspace).exit_code == 0
+    assert hashed == ["P1.pdf", "P2.pdf"]  # each checked by its hash…
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")} == before  # …and kept, not rewritten
+    # The new manifest has the sizes again, from the files that were kept.
+    assert [r["bytes"] for r in manifest(out)] == [(out / f"P{n}.pdf").stat().st_size for n in (1, 2)]
+
+
 def test_resume_redoes_packets_when_the_fonts_change(cli, workspace, tmp_path):
     path = roster(tmp_path / "r.csv", f"P1,Ann,en,{RETRO},,,,\n")
     out = tmp_path / "out"
