@@ -454,6 +454,11 @@ class WorkspaceConfig(Strict):
     )
     checks: CheckSettings = CheckSettings()
     fhir: FhirSettings | None = Field(None, description="Reading FHIR R4 schedule bundles as rosters.")
+    cover_engine: Literal["auto", "typst", "html"] = Field(
+        "auto", description="What lays out packet covers: 'typst' (fast), 'html' (templates/cover.html.j2 and "
+        "styles/cover.css through WeasyPrint), or 'auto': typst unless the workspace has its own cover "
+        "template or cover stylesheet.",
+    )
 
 
 class JargonTerm(Strict):

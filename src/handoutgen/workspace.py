@@ -16,6 +16,7 @@ from handoutgen.resources import defaults, find, search_path
 from handoutgen.model import Brand, Handout, PaperSize, Translation, WorkspaceConfig
 from handoutgen.prepared import BrandInfo, HandoutFile, Localized
 from handoutgen.render.settings import STANDARD, Edition, RenderSettings
+from handoutgen.render.typst_cover import uses_typst
 from handoutgen.i18n.translations import align, fingerprint, localize, segments, status
 from handoutgen.validate import validate
 
@@ -62,8 +63,10 @@ class Workspace:
     def render_settings(self, brand: str | None = None, paper: PaperSize | None = None,
                         edition: Edition = STANDARD) -> RenderSettings:
         """Brand, paper, edition and folders of one run, resolved once (options, then handoutgen.yaml, then defaults)."""
+        engine = self.config.cover_engine
+        typst_covers = engine == "typst" or (engine == "auto" and uses_typst(self.style_path, self.template_path))
         return RenderSettings(self.root, self.template_path, self.style_path, tuple(self.render_roots),
-                              self.load_brand(brand), paper or self.config.paper, edition)
+                              self.load_brand(brand), paper or self.config.paper, edition, typst_covers)
 
     @property
     def render_roots(self) -> list[Path]:

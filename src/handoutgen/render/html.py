@@ -210,24 +210,43 @@ def _arrival(row: RosterRow, locale: Locale) -> tuple[str, str]:
     return time, format_date(row.arrival, "full", locale=locale)
 
 
+@dataclass(frozen=True)
+class AppointmentTexts:
+    """When to come, in the row's language: what either cover (HTML or Typst) prints."""
+
+    date: str
+    time: str
+    arrival_time: str
+    arrival_day: str  # the arrival's date, only when it is the day before
+
+
+def appointment_texts(row: RosterRow) -> AppointmentTexts:
+    locale = _locale(row.language)
+    appointment = row.appointment
+    arrival_time, arrival_day = _arrival(row, locale)
+    return AppointmentTexts(
+        format_date(appointment, "full", locale=locale) if appointment else "",
+        format_time(appointment, "short", locale=locale) if appointment else "",
+        arrival_time, arrival_day,
+    )
+
+
 def render_cover_html(
     row: RosterRow,
     enclosed: list[EnclosedHandout],
     settings: RenderSettings,
 ) -> HtmlDocument:
     """The cover letter of one patient's packet. Patient fields go into the context only."""
-    locale = _locale(row.language)
-    appointment = row.appointment
-    arrival_time, arrival_day = _arrival(row, locale)
+    when = appointment_texts(row)
     context = {
         **_brand_context(settings),
         "row": row,
         "language": row.language,
         "direction": text_direction(row.language),
-        "appointment_date": format_date(appointment, "full", locale=locale) if appointment else "",
-        "appointment_time": format_time(appointment, "short", locale=locale) if appointment else "",
-        "arrival_time": arrival_time,
-        "arrival_day": arrival_day,
+        "appointment_date": when.date,
+        "appointment_time": when.time,
+        "arrival_time": when.arrival_time,
+        "arrival_day": when.arrival_day,
         "phone": row.phone or settings.brand.brand.phone,
         "enclosed": enclosed,
         "fallback_titles": [item.title for item in enclosed if item.fell_back],

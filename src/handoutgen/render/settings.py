@@ -67,6 +67,7 @@ class RenderSettings:
     brand: BrandInfo
     paper: PaperSize
     edition: Edition = STANDARD
+    typst_covers: bool = False  # packet covers from templates/cover.typ (render/typst_cover.py), else cover.html.j2
 
     def find_template(self, name: str) -> Path:
         return find(self.template_path, name)

@@ -99,8 +99,12 @@ def marked_content_ids(page: pikepdf.Page) -> list[int]:
 
 
 def claims_pdfua(pdf: pikepdf.Pdf) -> bool:
+    """Whether the file's XMP says PDF/UA-1: as an attribute (WeasyPrint, ours) or an element (Typst)."""
     metadata = pdf.Root.get("/Metadata")
-    return metadata is not None and PDFUA_CLAIM in metadata.read_bytes()
+    return metadata is not None and any(claim in metadata.read_bytes() for claim in _PDFUA_CLAIMS)
+
+
+_PDFUA_CLAIMS = (PDFUA_CLAIM, b"<pdfuaid:part>1</pdfuaid:part>")
 
 
 # --- one rendered file --------------------------------------------------------------------
