@@ -34,7 +34,8 @@ from pathlib import Path
 import pikepdf
 
 from handoutgen import __version__
-from handoutgen.render.assemble import assemble_packet, combine
+from handoutgen.render.assemble import assemble_packet
+from handoutgen.render.combine import combine
 from handoutgen.builder import handout_inputs, render_all, shared_inputs  # the build's own input hashes
 from handoutgen.i18n.catalogs import catalog_for, catalog_path
 from handoutgen.errors import HandoutgenError, Location, RenderError, UsageError
