@@ -31,8 +31,13 @@ import sys
 import tempfile
 import threading
 import time
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import pikepdf
 
@@ -40,7 +45,9 @@ from handoutgen.builder import HandoutRenderer
 from handoutgen.packets.roster import load_roster
 from handoutgen.packets.run import PacketOptions, make_packets
 from handoutgen.render.html import HtmlDocument, render_cover_html, render_handout_html, EnclosedHandout
+from handoutgen.render.combine import COMBINED_TITLE, combine
 from handoutgen.render.pdf import PdfRenderer
+from handoutgen.render.tags import PDF_VERSION, Part, merge
 from handoutgen.workspace import Workspace
 from handoutgen.write import write_atomic
 
@@ -260,8 +267,155 @@ def per_language(folder: Path, sample: int) -> dict[str, tuple[float, int, int]]
     return found
 
 
+def combine_with_qpdf(paths: list[Path], output: BinaryIO) -> None:
+    """The route --combined took before render/combine.py (kept here only to compare): every
+    packet merged into one pikepdf document with tags.merge, saved once at the end.
+
+    Every packet carries its own copy of the same handouts; in the print job each distinct
+    stream (a handout page's content, a font program, an image) is stored once and every page
+    refers to it, so the file is about the size of the covers plus one copy of each handout.
+    Packets are opened one at a time: once merged, a packet's streams hold their own bytes and
+    the packet is closed (qpdf would otherwise keep every packet's parsed objects until the end).
+    """
+    with pikepdf.new() as combined:
+        shared = _SharedStreams()
+
+        def parts() -> Iterator[Part]:
+            for path in paths:
+                with pikepdf.open(path) as source:
+                    yield Part(source)
+                    # merge() has copied this packet (it asks for the next one only then); copying a
+                    # page again gives the copy it made
+                    shared.adopt(combined.copy_foreign(page.obj) for page in source.pages)
+
+        merge(combined, parts(), COMBINED_TITLE)
+        # object streams: the structure elements, a few hundred per packet, compress well together
+        combined.save(output, deterministic_id=True, min_version=PDF_VERSION,
+                      object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+
+# Back up the page tree or into the structure tree, or long arrays of numbers (glyph widths):
+# nothing there leads to a stream.
+_NOT_RESOURCES = frozenset(("/Parent", "/P", "/StructParent", "/StructParents", "/W", "/W2", "/Widths"))
+
+
+class _SharedStreams:
+    """Pages refer to one object for streams with the same bytes and dictionary; the first of
+    each kind is given its own copy of the bytes, so the file it was copied from may close."""
+
+    def __init__(self) -> None:
+        self.canonical: dict[tuple[bytes, bytes], pikepdf.Object] = {}
+        self.done: dict[tuple[int, int], pikepdf.Object] = {}  # indirect object → what replaces it
+
+    def adopt(self, pages: Iterable[pikepdf.Object]) -> None:
+        for page in pages:
+            for name in ("/Contents", "/Resources", "/Annots"):
+                if name in page:
+                    value = page[name]
+                    if (swapped := self._shared(value)) is not value:
+                        page[name] = swapped
+
+    def _shared(self, obj: pikepdf.Object) -> pikepdf.Object:
+        """``obj`` with its members shared (bottom-up); a stream is swapped for its first twin."""
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
+            return obj
+        if obj.is_indirect:
+            if obj.objgen in self.done:
+                return self.done[obj.objgen]  # a stream two pages share is swapped on both
+            self.done[obj.objgen] = obj
+        if isinstance(obj, pikepdf.Array):
+            for index, item in enumerate(obj):
+                if (swapped := self._shared(item)) is not item:
+                    obj[index] = swapped
+            return obj
+        holder = obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj
+        for key in list(holder.keys()):
+            if key in _NOT_RESOURCES:
+                continue
+            value = holder[key]
+            if (swapped := self._shared(value)) is not value:
+                holder[key] = swapped
+        if not isinstance(obj, pikepdf.Stream):
+            return obj
+        raw = obj.read_raw_bytes()
+        twin = self.canonical.setdefault((hashlib.sha256(raw).digest(), holder.unparse()), obj)
+        if twin is obj:  # the first: its bytes are kept here, not read from its packet at save time
+            obj.write(raw, filter=cast("pikepdf.Name | pikepdf.Array | None", holder.get("/Filter")),
+                      decode_parms=cast("pikepdf.Dictionary | pikepdf.Array | None", holder.get("/DecodeParms")))
+        self.done[obj.objgen] = twin
+        return twin
+
+
+COMBINE_ROUTES = {"streamed": combine, "qpdf": combine_with_qpdf}
+
+
+def measure_combine(route: str, paths: list[Path], output: Path) -> tuple[float, float, int, int]:
+    """One route combining ``paths`` in a fresh process: (wall s, CPU s, peak RSS KB, file bytes).
+    A process of its own, so its peak is its own (the child's imports included, ~60 MB)."""
+    listing = output.with_suffix(".list")
+    listing.write_text("\n".join(str(p) for p in paths), encoding="utf-8")
+    done = subprocess.run([sys.executable, __file__, "--combine-child", route, str(listing), str(output)],
+                          check=True, capture_output=True, text=True)
+    wall, cpu, peak = json.loads(done.stdout)
+    return wall, cpu, peak, output.stat().st_size
+
+
+def _combine_child(route: str, listing: Path, output: Path) -> None:
+    paths = [Path(line) for line in listing.read_text(encoding="utf-8").splitlines()]
+    start, cpu = time.perf_counter(), time.process_time()
+    with output.open("wb") as handle:
+        COMBINE_ROUTES[route](paths, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    print(json.dumps([time.perf_counter() - start, time.process_time() - cpu,
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+def combined_bench(count: int, jobs: int, repeat: int, qpdf_sample: int, languages: tuple[str, ...]) -> None:
+    """--combined alone: N packets made once, then combined by the streamed route (all N) and,
+    on the first ``qpdf_sample`` packets, by the streamed and the previous qpdf route, interleaved."""
+    with tempfile.TemporaryDirectory(prefix="handoutgen-bench-") as temp:
+        folder = Path(temp)
+        roster = folder / "roster.csv"
+        write_roster(roster, count, languages)
+        made, _, _ = render_once(roster, folder / "packets", jobs, fallback_language="en")
+        paths = [folder / "packets" / f"P{i:06d}.pdf" for i in range(count)]  # roster order
+        packets_size = sum(path.stat().st_size for path in paths)
+        sample = paths[:qpdf_sample]
+        print(f"{count} packets ({', '.join(languages)}; cover + handouts) made in {made:.0f} s, "
+              f"{packets_size / 1e6:.1f} MB; each combine in a process of its own, {repeat} interleaved rounds "
+              "(min / median):")
+        runs: dict[str, list[tuple[float, float, int, int]]] = {"streamed": [], "streamed-sample": [], "qpdf-sample": []}
+        for _ in range(repeat):
+            runs["streamed"].append(measure_combine("streamed", paths, folder / "streamed.pdf"))
+            if sample:
+                runs["streamed-sample"].append(measure_combine("streamed", sample, folder / "streamed-sample.pdf"))
+                runs["qpdf-sample"].append(measure_combine("qpdf", sample, folder / "qpdf-sample.pdf"))
+        for label, route, n in (("streamed", "streamed", count), ("streamed", "streamed-sample", len(sample)),
+                                ("qpdf (before)", "qpdf-sample", len(sample))):
+            if not runs[route]:
+                continue
+            walls, cpus = [r[0] for r in runs[route]], [r[1] / n * 1000 for r in runs[route]]
+            peak, size = max(r[2] for r in runs[route]) / 1024, runs[route][0][3]
+            print(f"  {label:13} N={n:5}: {min(walls):6.1f} / {statistics.median(walls):6.1f} s, "
+                  f"CPU {min(cpus):5.2f} / {statistics.median(cpus):5.2f} ms per packet, peak RSS {peak:6.0f} MB, "
+                  f"{size / 1e6:7.1f} MB")
+        if sample:
+            ratios = [q[0] / s[0] for q, s in zip(runs["qpdf-sample"], runs["streamed-sample"])]
+            memory = max(r[2] for r in runs["qpdf-sample"]) / max(r[2] for r in runs["streamed-sample"])
+            print(f"  qpdf / streamed at N={len(sample)}, same round: {min(ratios):.1f}x / "
+                  f"{statistics.median(ratios):.1f}x wall, {memory:.1f}x peak RSS")
+        wall = statistics.median(r[0] for r in runs["streamed"])
+        peak_mb = max(r[2] for r in runs["streamed"]) / 1024
+        size = runs["streamed"][0][3]
+        print(f"targets (issue #14, meaningful with N=5000; 'today' = every packet's copy, {packets_size / 1e6:.0f} MB):")
+        print(f"  {verdict(wall <= 30)} <= 30 s extra (median {wall:.1f} s)")
+        print(f"  {verdict(peak_mb <= 1024)} <= 1 GB peak memory ({peak_mb:.0f} MB)")
+        print(f"  {verdict(size * 3 <= packets_size)} >= 3x smaller ({packets_size / size:.1f}x: {size / 1e6:.1f} MB)")
 
 
 def main() -> None:
@@ -271,7 +425,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--naive-sample", type=int, default=None)
     parser.add_argument("--sample", type=int, default=20, help="packets per language of the mixed roster")
+    parser.add_argument("--combined-only", action="store_true",
+                        help="measure only --combined: N packets made once, then combined (streamed and before)")
+    parser.add_argument("--qpdf-sample", type=int, default=300, help="packets the previous --combined route combines")
+    parser.add_argument("--languages", default="en", help="roster languages for --combined-only, e.g. en,es,ar,zh-Hans,ru")
+    if sys.argv[1:2] == ["--combine-child"]:
+        return _combine_child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
     options = parser.parse_args()
+    if options.combined_only:
+        return combined_bench(options.count, options.jobs, options.repeat, min(options.count, options.qpdf_sample),
+                              tuple(options.languages.split(",")))
     count, half, jobs = options.count, options.count // 2, options.jobs
     naive_count = options.naive_sample or min(count, 30)
     recycle = PacketOptions(out_dir=Path(".")).recycle_after
