@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import re
 import zlib
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -44,34 +47,20 @@ COMBINED_TITLE = "Patient packets"
 _CATALOG, _INFO, _METADATA, _PAGES, _TREE, _DOCUMENT, _PARENT_TREE = range(1, 8)
 _FIRST_FREE = 8
 _OBJECTS_PER_STREAM = 1000
+_FIRST_OBJECT = re.compile(rb"(?<=\n)\d+ 0 obj\n")
 _REFERENCE = re.compile(rb"(\d+) (\d+) R")
+_KIDS = re.compile(rb"/K (\[[^\]]*\]|\d+ 0 R)")
+_LENGTH = re.compile(rb"/Length (\d+)(?! \d+ R)")
+_SEPARATOR = b"\nendobj\n"  # between objects being renumbered together (qpdf escapes a newline in a string)
 _STRUCT_PARENT = re.compile(rb"(/StructParents?) (\d+)")
 _FONT_NAME = re.compile(rb"/FontName /([A-Z]{6}\+[^\s/<>\[\]()]*)")
 _SUBSET_NAME = re.compile(rb"(/(?:FontName|BaseFont) /)([A-Z]{6}\+[^\s/<>\[\]()]*)")
 # Objects that belong to one packet's pages or structure tree: never shared with another packet.
-_PER_PACKET = (b"/StructElem", b"/Type /Page", b"/Annot", b"/StructParent", b"/MCR", b"/OBJR", b"/Pg ")
+_PER_PACKET = re.compile(rb"/StructElem|/Type /Page|/Annot|/StructParent|/MCR|/OBJR|/Pg ")
 
 
 class CombineError(ValueError):
     """A packet is not laid out as assemble_packet writes them (then qpdf lays it out again)."""
-
-
-@dataclass
-class _Object:
-    """One object of a packet: its text split at references (text, number, text, number, …)
-    and, for a stream, its raw (still encoded) data."""
-
-    pieces: list[bytes]
-    stream: bytes | None
-
-    def original(self) -> bytes:
-        """The text as the packet has it."""
-        pieces = self.pieces
-        return pieces[0] + b"".join(b"%s %s R%s" % (pieces[i], pieces[i + 1], pieces[i + 2])
-                                    for i in range(1, len(pieces), 3))
-
-    def references(self) -> list[int]:
-        return [int(number) for number in self.pieces[1::3]]
 
 
 @dataclass
@@ -95,68 +84,91 @@ class _Job:
     ids: dict[bytes, int] = field(default_factory=dict)  # element id (PDF string) → element number
     language: str | None = None
     conformant: bool = True
-    pending: list[tuple[int, bytes]] = field(default_factory=list)  # objects for the next object stream
+    writer: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
+    writing: deque[Future[None]] = field(default_factory=deque)
 
-    def number(self) -> int:
-        self.next_number += 1
-        return self.next_number - 1
+    def numbers(self, count: int) -> int:
+        """The first of ``count`` consecutive new object numbers."""
+        self.next_number += count
+        return self.next_number - count
 
-    def locate(self, number: int, kind: int, second: int, third: int) -> None:
-        end = (number + 1) * 7
+    def locate(self, first: int, entries: bytes) -> None:
+        """Cross-reference entries (7 bytes each) of objects ``first``, ``first + 1``…"""
+        start, end = first * 7, first * 7 + len(entries)
         if len(self.xref) < end:
             self.xref.extend(bytes(end - len(self.xref)))
-        self.xref[number * 7:end] = bytes((kind,)) + second.to_bytes(4, "big") + third.to_bytes(2, "big")
+        self.xref[start:end] = entries
 
     def write(self, data: bytes) -> None:
+        """Bytes at the end of the file, after everything asked for before."""
+        self._later(self._write, data)
+
+    def write_object(self, number: int, text: bytes, stream: bytes | None = None) -> None:
+        self._later(self._write_object, number, text, stream)
+
+    def write_compressed(self, first: int, texts: list[bytes]) -> None:
+        """Objects ``first``, ``first + 1``… in compressed object streams."""
+        for start in range(0, len(texts), _OBJECTS_PER_STREAM):
+            self._later(self._write_stream_of_objects, first + start, texts[start:start + _OBJECTS_PER_STREAM],
+                        self.numbers(1))
+
+    def drain(self) -> None:
+        """Wait until everything asked for is written."""
+        while self.writing:
+            self.writing.popleft().result()
+
+    # Compressing and writing happen in one thread of their own, in the order asked (zlib and the
+    # file let go of the GIL, so that work overlaps the reading and renumbering of the next packet).
+
+    def _later(self, work: Callable[..., None], *arguments: object) -> None:
+        self.writing.append(self.writer.submit(work, *arguments))
+        if len(self.writing) > 64:  # at most a few packets' text waits in memory
+            self.writing.popleft().result()
+
+    def _write(self, data: bytes) -> None:
         self.output.write(data)
         self.digest.update(data)
         self.position += len(data)
 
-    def write_object(self, number: int, text: bytes, stream: bytes | None = None) -> None:
-        self.locate(number, 1, self.position, 0)
+    def _write_object(self, number: int, text: bytes, stream: bytes | None) -> None:
+        self.locate(number, b"\1" + self.position.to_bytes(4, "big") + b"\0\0")
         if stream is None:
-            self.write(b"%d 0 obj\n%s\nendobj\n" % (number, text))
+            self._write(b"%d 0 obj\n%s\nendobj\n" % (number, text))
         else:
-            self.write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, text, stream))
+            self._write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, text, stream))
 
-    def keep(self, number: int, text: bytes) -> None:
-        """An object for a compressed object stream."""
-        self.pending.append((number, text))
-        if len(self.pending) >= _OBJECTS_PER_STREAM:
-            self.flush()
+    def _write_stream_of_objects(self, first: int, texts: list[bytes], container: int) -> None:
+        offsets = itertools.accumulate(map(len, texts[:-1]), _plus_one, initial=0)
+        header = b" ".join(map(b"%d %d".__mod__, zip(itertools.count(first), offsets))) + b"\n"
+        data = zlib.compress(header + b"\n".join(texts), 6)
+        self._write_object(container, b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>"
+                           % (len(texts), len(header), len(data)), data)
+        prefix = b"\2" + container.to_bytes(4, "big")
+        self.locate(first, b"".join(map(prefix.__add__, _INDEXES[:len(texts)])))
 
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        container = self.number()
-        header, body = [], []
-        offset = 0
-        for index, (number, text) in enumerate(self.pending):
-            header.append(b"%d %d" % (number, offset))
-            body.append(text)
-            offset += len(text) + 1
-            self.locate(number, 2, container, index)
-        first = b" ".join(header) + b"\n"
-        data = zlib.compress(first + b"\n".join(body) + b"\n", 6)
-        self.write_object(container, b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>"
-                          % (len(self.pending), len(first), len(data)), data)
-        self.pending = []
+
+_INDEXES = [index.to_bytes(2, "big") for index in range(_OBJECTS_PER_STREAM)]
+
+
+def _plus_one(total: int, length: int) -> int:
+    return total + length + 1  # the newline between two objects
 
 
 def combine(paths: Iterable[Path], output: BinaryIO) -> None:
     """Write every packet in ``paths``, in order, as one tagged print job into ``output``.
 
     Each packet keeps its pages, its structure (as one /Part of the job's /Document) and its
-    language; the handouts every packet shares are stored once.
+    language; what every packet shares is stored once.
     """
     job = _Job(output)
-    job.write(b"%PDF-" + PDF_VERSION.encode() + b"\n%\xbf\xf7\xa2\xfe\n")
-    for index, path in enumerate(paths):
-        try:
-            _Packet(job, path.read_bytes(), index).write()
-        except (CombineError, pikepdf.PdfError) as error:
-            raise RenderError(f"cannot add this packet to the print job: {error}", Location(path)) from None
-    _finish(job)
+    with job.writer:
+        job.write(b"%PDF-" + PDF_VERSION.encode() + b"\n%\xbf\xf7\xa2\xfe\n")
+        for index, path in enumerate(paths):
+            try:
+                _Packet(job, path.read_bytes(), index).write()
+            except (CombineError, pikepdf.PdfError) as error:
+                raise RenderError(f"cannot add this packet to the print job: {error}", Location(path)) from None
+        _finish(job)
 
 
 class _Packet:
@@ -166,19 +178,21 @@ class _Packet:
         self.job = job
         self.index = index
         try:
-            self.objects = _objects(data)
+            self.texts, self.streams = _objects(data)
         except CombineError:  # not qpdf's plain layout (e.g. saved by another tool): make it so
             with pikepdf.open(io.BytesIO(data)) as pdf:
                 buffer = io.BytesIO()
                 pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, deterministic_id=True)
             data = buffer.getvalue()
-            self.objects = _objects(data)
+            self.texts, self.streams = _objects(data)
         self.data = data
-        self.numbers: dict[int, int | None] = {}  # packet's number → the job's (0: left out, None: being placed)
+        self.numbers: dict[int, int | None] = {}  # the packet's number → the job's (None: its own, 0: left out)
+        self.references: dict[bytes, bytes] = {}  # b"12" → b"3456 0 R": the packet's reference → the job's
         self.shared_here: set[int] = set()  # this packet's objects that are the job's shared ones
         self.key_offset = job.next_key
         self.font_renames: dict[bytes, bytes] = {}
         self.id_renames: dict[int, tuple[bytes, bytes]] = {}
+        self.ids: dict[bytes, int] = {}
 
     def write(self) -> None:
         with pikepdf.open(io.BytesIO(self.data)) as pdf:
@@ -191,7 +205,7 @@ class _Packet:
         kids = tree.get("/K") if tree is not None else None
         if tree is None or not isinstance(kids, pikepdf.Array) or len(kids) != 1 or kids[0].get("/S") != Name.Document:
             raise CombineError("a packet without one /Document structure element")
-        document, pages = kids[0], root.Pages
+        document, pages = kids[0].objgen[0], root.Pages.objgen[0]
         language = str(root.get("/Lang", "")) or None
         job.language = job.language or language
         job.conformant = job.conformant and claims_pdfua(pdf)
@@ -208,129 +222,130 @@ class _Packet:
         if "/ParentTree" in tree:
             dropped |= _tree_nodes(tree.ParentTree)
             keys = [(key + self.key_offset, _text_of(value)) for key, value in number_tree_items(tree.ParentTree)]
-        self.numbers.update(dict.fromkeys(dropped, 0))
         next_key = max([key + 1 for key, _ in keys] + [self.key_offset + int(tree.get("/ParentTreeNextKey", 0))])
-
         self.font_renames = self._font_renames()
         self.id_renames = self._ids(tree)
         maps = [(merged, name, _text_of(value))
                 for mapping, merged in (("/RoleMap", job.role_map), ("/ClassMap", job.class_map))
                 for name, value in tree.get(mapping, pikepdf.Dictionary()).items() if name not in merged]
-        part_number = self._new(document.objgen[0])
-        pages_number = self._new(pages.objgen[0])
-        # qpdf writes only what the trailer leads to: every object not left out belongs to the packet
-        kept = [number for number in self.objects if self.numbers.get(number, 1) != 0]
-        for number in kept:
+
+        # Shared objects first (written as they are first met), then the packet's own: its other
+        # objects, then one array of owners per ParentTree key that had a direct one, numbered
+        # in one run so their cross-reference entries are written in one piece.
+        # qpdf writes only what the trailer leads to: every object not left out belongs to the packet.
+        numbers = self.numbers
+        numbers.update(dict.fromkeys([n for n, text in self.texts.items() if _PER_PACKET.search(text)]))
+        numbers.update(dict.fromkeys(dropped, 0))
+        for number in [number for number in self.texts if number not in numbers]:
             self._place(number)
-        for number in kept:
-            target = self.numbers[number]
-            if number in (document.objgen[0], pages.objgen[0]) or number in self.shared_here or not target:
-                continue
-            stream = self.objects[number].stream
-            if stream is not None:
-                job.write_object(target, self._text(number), stream)
-            else:
-                job.keep(target, self._text(number))
+        own = [number for number in self.texts if numbers[number] is None and number not in self.streams]
+        streams = [number for number in self.streams if numbers[number] is None]
+        arrays = [index for index, (_, text) in enumerate(keys) if not _REFERENCE.fullmatch(text)]
+        first = job.numbers(len(own) + len(arrays))
+        self.numbers.update(zip(own, itertools.count(first)))
+        for number in streams:
+            self.numbers[number] = job.numbers(1)
+        references = self.references
+        references.update((b"%d" % number, b"%d 0 R" % (self.numbers[number] or 0)) for number in [*own, *streams])
+
+        texts = [self.texts[number] for number in own]
+        for index, number in enumerate(own):
+            if number in self.id_renames:
+                old, new = self.id_renames[number]
+                texts[index] = texts[index].replace(b"/ID " + old, b"/ID " + new)
+        texts += [keys[index][1] for index in arrays]
+        texts = self._fix(_SEPARATOR.join(texts), references).split(_SEPARATOR)
+        if len(texts) != len(own) + len(arrays):
+            raise CombineError("an object that holds its own end marker")
+        for index, number in enumerate(own):
+            if number == pages:  # the packet's page tree becomes a node of the job's
+                texts[index] = b"<< /Parent %d 0 R " % _PAGES + texts[index].lstrip()[2:].lstrip()
+            elif number == document:  # its /Document the packet's /Part
+                texts[index] = self._part(texts[index], language, title)
+        job.write_compressed(first, texts)
+        for number in streams:
+            job.write_object(self.numbers[number] or 0, self._fix(self.texts[number], references), self.streams[number])
+
         for merged, name, text in maps:
-            merged[name] = self._renumber(_REFERENCE.split(text))
+            merged[name] = _REFERENCE.sub(lambda m: references.get(m[1], b"null"), text)
         for identifier, element in self.ids.items():
             job.ids[identifier] = self.numbers[element] or 0
+        for index, (key, text) in enumerate(keys):
+            if index in arrays:
+                text = b"%d 0 R" % (first + len(own) + arrays.index(index))
+            else:
+                text = references.get(text.split()[0], b"null")
+            job.parent_tree.append((key, text))
+        job.packet_pages.append(self.numbers[pages] or 0)
+        job.packet_parts.append(self.numbers[document] or 0)
+        job.page_count += int(root.Pages.Count)
+        job.next_key = next_key
 
-        # the packet's page tree becomes a node of the job's; its /Document the packet's /Part
-        pages_text = self._text(pages.objgen[0]).lstrip()
-        job.keep(pages_number, b"<< /Parent %d 0 R " % _PAGES + pages_text[2:].lstrip())
-        part = [b"<< /K ", self._renumber(_REFERENCE.split(_text_of(document.K)))]
+    def _part(self, text: bytes, language: str | None, title: object) -> bytes:
+        kids = _KIDS.search(text)
+        if kids is None:
+            raise CombineError("a /Document element without kids")
+        part = [b"<< /K ", kids[1]]
         if language:
             part.append(b" /Lang " + pikepdf.String(language).unparse())
         part.append(b" /P %d 0 R /S /Part" % _DOCUMENT)
         if title is not None:
             part.append(b" /T " + pikepdf.String(str(title)).unparse())
         part.append(b" /Type /StructElem >>")
-        job.keep(part_number, b"".join(part))
-        for key, text in keys:
-            value = self._renumber(_REFERENCE.split(text))
-            if not _REFERENCE.fullmatch(text):  # a page's array of owners: its own object, not in the Nums
-                array = job.number()
-                job.keep(array, value)
-                value = b"%d 0 R" % array
-            job.parent_tree.append((key, value))
-        job.flush()
-        job.packet_pages.append(pages_number)
-        job.packet_parts.append(part_number)
-        job.page_count += int(pages.Count)
-        job.next_key = next_key
+        return b"".join(part)
 
-    # --- numbering ----------------------------------------------------------------------------
-
-    def _new(self, number: int) -> int:
-        target = self.numbers[number] = self.job.number()
-        return target
-
-    def _renumber(self, pieces: list[bytes]) -> bytes:
-        """Text split at references (text, number, generation, text…) with the job's numbers."""
-        numbers = self.numbers
-        out = [pieces[0]]
-        for index in range(1, len(pieces), 3):
-            target = numbers.get(int(pieces[index]))
-            out.append(b"%d 0 R" % target if target else b"null")
-            out.append(pieces[index + 2])
-        return b"".join(out)
-
-    def _text(self, number: int) -> bytes:
-        """An object's text as the job has it: renumbered, its keys shifted, its names made unique."""
-        text = self._renumber(self.objects[number].pieces)
+    def _fix(self, text: bytes, references: dict[bytes, bytes]) -> bytes:
+        """Text as the job has it: references renumbered, keys shifted, subset names made unique."""
+        if b" R" in text:
+            pieces = _REFERENCE.split(text)
+            pieces[1::3] = [references.get(number, b"null") for number in pieces[1::3]]
+            pieces[2::3] = [b""] * (len(pieces) // 3)
+            text = b"".join(pieces)
         if self.key_offset and b"/StructParent" in text:
             text = _STRUCT_PARENT.sub(lambda m: b"%s %d" % (m[1], int(m[2]) + self.key_offset), text)
         if self.font_renames and (b"/FontName" in text or b"/BaseFont" in text):
             text = _SUBSET_NAME.sub(lambda m: m[1] + self.font_renames.get(m[2], m[2]), text)
-        if number in self.id_renames:
-            old, new = self.id_renames[number]
-            text = text.replace(b"/ID " + old, b"/ID " + new)
         return text
 
     def _place(self, number: int) -> int | None:
-        """Give ``number`` its number in the job: the shared object's when its content and its
-        references' targets are those of one already written (written now if it is the first),
-        else a new one. None while it is being placed (a cycle: then it is the packet's own)."""
+        """The job's number of an object that stands outside the packet's pages and structure
+        and whose references do too, when one with the same content was written already (else it
+        is written now); None for the packet's own objects (and while it is being placed, so a
+        cycle makes it the packet's own)."""
         if number in self.numbers:
             return self.numbers[number]
-        obj = self.objects[number]
+        text, stream = self.texts[number], self.streams.get(number)
         self.numbers[number] = None
-        text = b"".join(obj.pieces)
-        shareable = not any(marker in text for marker in _PER_PACKET)
-        for reference in obj.references() if shareable else ():
-            if reference in self.objects and (self._place(reference) is None or reference not in self.shared_here):
-                shareable = False
-        if not shareable:
-            return self._new(number)
-        text = self._text(number)
-        content = hashlib.sha256(text + b"\0" + (obj.stream if obj.stream is not None else b"-")).digest()
+        for reference in _REFERENCE.findall(text):
+            if int(reference[0]) in self.texts and not self._place(int(reference[0])):
+                return None
+        text = self._fix(text, self.references)
+        content = hashlib.sha256(text + b"\0" + (stream if stream is not None else b"-")).digest()
         self.shared_here.add(number)
         existing = self.job.shared.get(content)
-        if existing is not None:
-            self.numbers[number] = existing
-            return existing
-        target = self.job.shared[content] = self._new(number)
-        if obj.stream is not None:
-            self.job.write_object(target, text, obj.stream)
-        else:
-            self.job.keep(target, text)
-        return target
+        if existing is None:
+            existing = self.job.shared[content] = self.job.numbers(1)
+            if stream is not None:
+                self.job.write_object(existing, text, stream)
+            else:
+                self.job.write_compressed(existing, [text])
+        self.numbers[number] = existing
+        self.references[b"%d" % number] = b"%d 0 R" % existing
+        return existing
 
     # --- names --------------------------------------------------------------------------------
 
     def _font_renames(self) -> dict[bytes, bytes]:
         """Subset names to change in this packet: a name an earlier packet gave another program."""
         renames: dict[bytes, bytes] = {}
-        for obj in self.objects.values():
-            text = obj.pieces[0] if len(obj.pieces) == 1 else obj.original()
-            if b"/FontDescriptor" not in text or b"/FontFile" not in text:
+        for text in self.texts.values():
+            if b"/FontFile" not in text or b"/FontDescriptor" not in text:
                 continue
             name = _FONT_NAME.search(text)
             program = re.search(rb"/FontFile[23]? (\d+) 0 R", text)
-            if name is None or program is None or int(program[1]) not in self.objects:
+            if name is None or program is None or int(program[1]) not in self.streams:
                 continue
-            digest = hashlib.sha256(self.objects[int(program[1])].stream or b"").digest()
+            digest = hashlib.sha256(self.streams[int(program[1])]).digest()
             full = name[1]
             if self.job.subsets.setdefault(full, digest) == digest:
                 continue
@@ -341,7 +356,6 @@ class _Packet:
     def _ids(self, tree: pikepdf.Object) -> dict[int, tuple[bytes, bytes]]:
         """Element ids an earlier packet used get this packet's number: element → (old, new)."""
         renamed: dict[int, tuple[bytes, bytes]] = {}
-        self.ids: dict[bytes, int] = {}
         for name, element in name_tree_items(tree.IDTree) if "/IDTree" in tree else ():
             old = pikepdf.String(name).unparse()
             new = pikepdf.String(f"{name}-{self.index + 1}").unparse() if old in self.job.ids else old
@@ -356,10 +370,6 @@ def _text_of(value: pikepdf.Object) -> bytes:
     return b"%d 0 R" % value.objgen[0] if value.is_indirect else value.unparse()
 
 
-def _numbers_in(text: bytes) -> list[int]:
-    return [int(m[1]) for m in _REFERENCE.finditer(text)]
-
-
 def _tree_nodes(node: pikepdf.Object) -> set[int]:
     found = {node.objgen[0]} if node.is_indirect else set()
     for kid in node.get("/Kids", []):
@@ -367,58 +377,42 @@ def _tree_nodes(node: pikepdf.Object) -> set[int]:
     return found
 
 
-def _objects(data: bytes) -> dict[int, _Object]:
+_OBJECT_START = re.compile(rb"endobj\n(\d+) 0 obj\n")
+
+
+def _objects(data: bytes) -> tuple[dict[int, bytes], dict[int, bytes]]:
     """The objects of a file in qpdf's plain layout (one classic cross-reference table, no object
-    streams, generation 0), each split at its references."""
+    streams, generation 0, objects in number order, streams with a direct /Length): each
+    object's text (without "n 0 obj" and "endobj") by number, and each stream's raw data."""
     start = data.rfind(b"startxref")
-    if start < 0:
-        raise CombineError("no startxref")
-    xref = int(data[start + 9:].split()[0])
-    if data[xref:xref + 4] != b"xref":
-        raise CombineError("not a classic cross-reference table")
+    xref = int(data[start + 9:start + 40].split()[0]) if start >= 0 else -1
     trailer = data.find(b"trailer", xref)
-    lines = data[xref:trailer].split(b"\n")
-    first, count = (int(x) for x in lines[1].split())
-    if first != 0 or b"/Prev" in data[trailer:start]:
-        raise CombineError("more than one cross-reference section")
-    offsets: list[tuple[int, int]] = []
-    for number, line in enumerate(lines[2:2 + count]):
-        fields = line.split()
-        if len(fields) == 3 and fields[2] == b"n":
-            if fields[1] != b"00000":
-                raise CombineError("an object of another generation")
-            offsets.append((int(fields[0]), number))
-    offsets.sort()
-    ends = [offset for offset, _ in offsets[1:]] + [xref]
-    objects: dict[int, _Object] = {}
-    for (offset, number), end in zip(offsets, ends):
-        body = data[offset:end]
-        header = b"%d 0 obj\n" % number
-        if not body.startswith(header):
-            raise CombineError("an object not where the table says")
-        body = body[len(header):].rstrip()
-        if not body.endswith(b"endobj"):
-            raise CombineError("an object without endobj")
-        body = body[:-6].rstrip()
-        stream = None
-        if body.endswith(b"endstream"):
-            split = body.find(b">>\nstream\n")
-            if split < 0:
-                raise CombineError("a stream in another layout")
-            stream = body[split + 10:-9]
-            if stream.endswith(b"\n"):
-                stream = stream[:-1]
-            body = body[:split + 2]
-            length = re.search(rb"/Length (\d+)(?! \d+ R)", body)
-            if length is None or int(length[1]) != len(stream):
-                raise CombineError("a stream whose length is not given directly")
-        objects[number] = _Object(_REFERENCE.split(body), stream)
-    return objects
+    first = _FIRST_OBJECT.search(data, 0, 100)
+    if data[xref:xref + 5] != b"xref\n" or trailer < 0 or b"/Prev" in data[trailer:start] or first is None:
+        raise CombineError("not one classic cross-reference table")
+    table = data[xref:trailer]
+    # one split finds every object (a stream's data is checked against its /Length below)
+    pieces = _OBJECT_START.split(b"endobj\n" + data[first.start():xref])
+    numbers, texts = list(map(int, pieces[1::2])), pieces[2::2]
+    if (not texts or not texts[-1].endswith(b"\nendobj\n") or numbers != sorted(numbers)
+            or table.count(b" n") != table.count(b" 00000 n") or table.count(b" n") != len(numbers)):
+        raise CombineError("objects not as the cross-reference table says")
+    texts[-1] = texts[-1][:-7]
+    objects = dict(zip(numbers, texts))  # each text ends with its newline
+    streams: dict[int, bytes] = {}
+    for number in [number for number, text in objects.items() if text.endswith(b"\nendstream\n")]:
+        text = objects[number]
+        split = text.find(b">>\nstream\n")
+        length = _LENGTH.search(text, 0, split)
+        stream = text[split + 10:-11]
+        if split < 0 or length is None or int(length[1]) != len(stream):
+            raise CombineError("a stream whose length is not given directly")
+        objects[number], streams[number] = text[:split + 2], stream
+    return objects, streams
 
 
 def _finish(job: _Job) -> None:
     """The job's catalog, page tree, structure tree, metadata; then the cross-reference stream."""
-    job.flush()
     language = job.language
     catalog = [b"<< /Type /Catalog /Pages %d 0 R /StructTreeRoot %d 0 R /Metadata %d 0 R"
                % (_PAGES, _TREE, _METADATA),
@@ -445,12 +439,13 @@ def _finish(job: _Job) -> None:
     job.write_object(_PARENT_TREE, b"<< /Nums [ %s ] >>" % b" ".join(
         b"%d %s" % pair for pair in job.parent_tree))
     # the cross-reference stream: entry 0 is the head of the free list
-    xref_number = job.number()
-    job.locate(0, 0, 0, 65535)
-    job.locate(xref_number, 1, job.position, 0)
+    xref_number = job.numbers(1)
+    job.drain()
+    job.locate(0, b"\0\0\0\0\0\xff\xff")
+    job.locate(xref_number, b"\1" + job.position.to_bytes(4, "big") + b"\0\0")
     identifier = job.digest.hexdigest()[:32].encode()
     data = zlib.compress(bytes(job.xref), 6)
     start = job.position
-    job.write(b"%d 0 obj\n<< /Type /XRef /Size %d /W [ 1 4 2 ] /Root %d 0 R /Info %d 0 R /ID [ <%s> <%s> ]"
+    job._write(b"%d 0 obj\n<< /Type /XRef /Size %d /W [ 1 4 2 ] /Root %d 0 R /Info %d 0 R /ID [ <%s> <%s> ]"
               b" /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n"
               % (xref_number, job.next_number, _CATALOG, _INFO, identifier, identifier, len(data), data, start))
