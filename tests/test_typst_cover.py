@@ -25,7 +25,7 @@ def make(cli, workspace: Path, rows: list[list[str]], out: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
         writer.writerows(rows)
-    result = cli("packets", roster, "--out", out, "-w", workspace)
+    result = cli("packets", roster, "--out", out, "-w", workspace, "--jobs", "1")  # in this process (the pool: test_packets)
     assert result.exit_code == 0, result.stdout + result.stderr
     return out
 
@@ -139,3 +139,15 @@ def test_a_clinic_that_styled_its_html_cover_sees_its_design(cli, workspace, tmp
 def test_greeting_with_and_without_a_name(cli, workspace, tmp_path, name):
     out = make(cli, workspace, [row("P1", name)], tmp_path / "packets")
     assert ("Dear Ann Example," if name else "Dear patient,") in cover_text(out / "P1.pdf")
+
+
+def test_a_machine_without_the_noto_fonts_still_prints_latin_covers(cli, workspace, tmp_path, monkeypatch):
+    import typst
+
+    real_fonts, real_compiler = typst.Fonts, typst.Compiler
+    # a clinic PC with none of the system's fonts: only the vendored Atkinson Hyperlegible
+    monkeypatch.setattr(typst, "Fonts", lambda **options: real_fonts(include_system_fonts=False, **options))
+    monkeypatch.setattr(typst, "Compiler", lambda **options: real_compiler(ignore_system_fonts=True, **options))
+    out = make(cli, workspace, [row("P1", "Ann Example"), row("P2", "José Pérez", "es")], tmp_path / "packets")
+    assert "Dear Ann Example," in cover_text(out / "P1.pdf")
+    assert "José Pérez" in cover_text(out / "P2.pdf")

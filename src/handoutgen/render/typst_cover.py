@@ -72,11 +72,14 @@ def _same_file(used: Path, packaged: Path) -> bool:
         return False
 
 
-def _fonts(language: str, latin_covers: str) -> list[str | dict[str, str]]:
-    """The stack for ``language``; Atkinson Hyperlegible only for the characters it draws."""
-    fonts = next((stack for tag, stack in _FONTS_BY_LANGUAGE.items()
+def _fonts(language: str, latin_covers: str, installed: frozenset[str]) -> list[str | dict[str, str]]:
+    """The stack for ``language``, keeping the families this machine has (as fontconfig skips a
+    missing one for WeasyPrint; Typst would warn); Atkinson Hyperlegible only for the characters
+    it draws."""
+    stack = next((fonts for tag, fonts in _FONTS_BY_LANGUAGE.items()
                   if language == tag or language.startswith(tag + "-")), _DEFAULT_FONTS)
-    return [{"name": fonts[0], "covers": latin_covers}, *fonts[1:]]
+    return [{"name": name, "covers": latin_covers} if name == _LATIN_AND_NOTO[0] else name
+            for name in stack if name.casefold() in installed]
 
 
 _FACE = re.compile(r"@font-face\s*{([^}]*)}")
@@ -109,9 +112,10 @@ def _translations(language: str) -> NullTranslations:
 
 
 def cover_data(row: RosterRow, enclosed: list[EnclosedHandout], settings: RenderSettings,
-               latin: str) -> dict[str, Any]:
+               latin: str, installed: frozenset[str]) -> dict[str, Any]:
     """Everything the letter prints, as the HTML cover prints it (the same catalog strings);
-    ``latin``: what Atkinson Hyperlegible draws (``latin_covers``)."""
+    ``latin``: what Atkinson Hyperlegible draws (``latin_covers``); ``installed``: the font
+    families Typst found (casefolded)."""
     _ = _translations(row.language).gettext
     brand = settings.brand.brand
     when = appointment_texts(row)
@@ -125,7 +129,7 @@ def cover_data(row: RosterRow, enclosed: list[EnclosedHandout], settings: Render
     fallback_titles = [item.title for item in enclosed if item.fell_back]
     return {
         "lang": lang, "region": region, "rtl": text_direction(row.language) == "rtl",
-        "fonts": _fonts(row.language, latin), "paper": TYPST_PAPER[settings.paper],
+        "fonts": _fonts(row.language, latin, installed), "paper": TYPST_PAPER[settings.paper],
         "large_print": settings.edition.large_print,
         "title": _("Patient packet"), "author": brand.name,
         "colours": {"primary": brand.colours.primary, "accent": brand.colours.accent},
@@ -163,7 +167,9 @@ class TypstCoverRenderer:
         self.source = self.template.read_bytes()
         fonts_css = find(settings.style_path, "fonts/fonts.css")
         self.latin = latin_covers(fonts_css)
-        self.compiler = typst.Compiler(root=str(settings.base.resolve()), font_paths=[str(fonts_css.parent)])
+        font_paths = [str(fonts_css.parent)]
+        self.installed = frozenset(family.casefold() for family in typst.Fonts(font_paths=font_paths).families())
+        self.compiler = typst.Compiler(root=str(settings.base.resolve()), font_paths=font_paths)
         # Typst stamps the document with a date: the project's clock keeps a packet's bytes
         # the same run after run (and fixed in tests).
         self.timestamp = int(dt.datetime.combine(today(), dt.time(), dt.timezone.utc).timestamp())
@@ -172,7 +178,7 @@ class TypstCoverRenderer:
         """The cover of ``row``'s packet, opened (as PdfRenderer.render_pdf leaves a cover)."""
         import typst
 
-        data = json.dumps(cover_data(row, enclosed, settings, self.latin), ensure_ascii=False)
+        data = json.dumps(cover_data(row, enclosed, settings, self.latin, self.installed), ensure_ascii=False)
         try:
             pdf, warnings = self.compiler.compile_with_warnings(
                 input=self.source, format="pdf", pdf_standards=["ua-1"], timestamp=self.timestamp,
