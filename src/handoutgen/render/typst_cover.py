@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import json
 import re
+import unicodedata
 from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
@@ -133,7 +134,7 @@ def cover_data(row: RosterRow, enclosed: list[EnclosedHandout], settings: Render
         "large_print": settings.edition.large_print,
         "title": _("Patient packet"), "author": brand.name,
         "colours": {"primary": brand.colours.primary, "accent": brand.colours.accent},
-        "clinic": brand.name, "footer": brand.footer,
+        "clinic": brand.name, "footer": brand.footer, "footer_rtl": _first_strong_is_rtl(brand.footer),
         "logo": "/" + logo.resolve().relative_to(settings.base.resolve()).as_posix() if logo else None,
         "logo_alt": brand.logo_alt or brand.name,
         "call": _("Questions? Call us at"), "phone": row.phone or brand.phone,
@@ -155,6 +156,18 @@ def cover_data(row: RosterRow, enclosed: list[EnclosedHandout], settings: Render
         "note": (_("Some handouts in this packet are in English because a translation is not available yet:")
                  + " " + ", ".join(fallback_titles) + ".") if fallback_titles else None,
     }
+
+
+def _first_strong_is_rtl(text: str) -> bool:
+    """Whether ``text`` reads right to left, by its first letter of a strong direction (HTML's
+    dir="auto"): an English footer under an Arabic letter keeps its own order."""
+    for character in text:
+        direction = unicodedata.bidirectional(character)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
 
 
 class TypstCoverRenderer:
