@@ -35,10 +35,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pikepdf
-from pikepdf import Name
 
 from handoutgen.errors import Location, RenderError
-from handoutgen.render.tags import PDF_VERSION, claims_pdfua, number_tree_items
+from handoutgen.render.tags import PDF_VERSION, claims_pdfua
 from handoutgen.render.tags import _name_tree_items as name_tree_items, _xmp as xmp_packet
 
 COMBINED_TITLE = "Patient packets"
@@ -50,6 +49,11 @@ _OBJECTS_PER_STREAM = 1000
 _FIRST_OBJECT = re.compile(rb"(?<=\n)\d+ 0 obj\n")
 _REFERENCE = re.compile(rb"(\d+) (\d+) R")
 _KIDS = re.compile(rb"/K (\[[^\]]*\]|\d+ 0 R)")
+_NUMS = re.compile(rb"/Nums \[((?:[^\[\]]|\[[^\]]*\])*)\]")
+_NUMS_ENTRY = re.compile(rb"(\d+) (\[[^\]]*\]|\d+ 0 R)")
+_NUMS_ENTRIES = re.compile(rb"\s*(?:\d+ (?:\[[^\]]*\]|\d+ 0 R)\s*)*")
+_NEXT_KEY = re.compile(rb"/ParentTreeNextKey (\d+)")
+_COUNT = re.compile(rb"/Count (\d+)")
 _LENGTH = re.compile(rb"/Length (\d+)(?! \d+ R)")
 _SEPARATOR = b"\nendobj\n"  # between objects being renumbered together (qpdf escapes a newline in a string)
 _STRUCT_PARENT = re.compile(rb"(/StructParents?) (\d+)")
@@ -82,6 +86,7 @@ class _Job:
     role_map: dict[str, bytes] = field(default_factory=dict)
     class_map: dict[str, bytes] = field(default_factory=dict)
     ids: dict[bytes, int] = field(default_factory=dict)  # element id (PDF string) → element number
+    claims: dict[bytes, bool] = field(default_factory=dict)  # XMP → whether it claims PDF/UA
     language: str | None = None
     conformant: bool = True
     writer: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
@@ -178,13 +183,13 @@ class _Packet:
         self.job = job
         self.index = index
         try:
-            self.texts, self.streams = _objects(data)
+            self.texts, self.streams, self.trailer = _objects(data)
         except CombineError:  # not qpdf's plain layout (e.g. saved by another tool): make it so
             with pikepdf.open(io.BytesIO(data)) as pdf:
                 buffer = io.BytesIO()
                 pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, deterministic_id=True)
             data = buffer.getvalue()
-            self.texts, self.streams = _objects(data)
+            self.texts, self.streams, self.trailer = _objects(data)
         self.data = data
         self.numbers: dict[int, int | None] = {}  # the packet's number → the job's (None: its own, 0: left out)
         self.references: dict[bytes, bytes] = {}  # b"12" → b"3456 0 R": the packet's reference → the job's
@@ -195,39 +200,40 @@ class _Packet:
         self.ids: dict[bytes, int] = {}
 
     def write(self) -> None:
-        with pikepdf.open(io.BytesIO(self.data)) as pdf:
-            self._write(pdf)
-
-    def _write(self, pdf: pikepdf.Pdf) -> None:
-        job = self.job
-        root = pdf.Root
-        tree = root.get("/StructTreeRoot")
-        kids = tree.get("/K") if tree is not None else None
-        if tree is None or not isinstance(kids, pikepdf.Array) or len(kids) != 1 or kids[0].get("/S") != Name.Document:
+        job, objects = self.job, self.texts
+        root = _reference(self.trailer, b"/Root") or 0
+        tree = _reference(objects.get(root, b""), b"/StructTreeRoot") or 0
+        pages = _reference(objects.get(root, b""), b"/Pages") or 0
+        kids = _KIDS.search(objects.get(tree, b""))
+        document = int(kids[1].strip(b"[ ]").split()[0]) if kids and kids[1].count(b" R") == 1 else 0
+        if not (root and tree and pages and document) or b"/S /Document" not in objects.get(document, b""):
             raise CombineError("a packet without one /Document structure element")
-        document, pages = kids[0].objgen[0], root.Pages.objgen[0]
-        language = str(root.get("/Lang", "")) or None
-        job.language = job.language or language
-        job.conformant = job.conformant and claims_pdfua(pdf)
-        title = pdf.docinfo.get("/Title")
+        catalog, tree_text = objects[root], objects[tree]
+        language = _token(catalog, b"/Lang")
+        if language is not None:
+            job.language = job.language or str(pikepdf.Object.parse(language)) or None
+        title = _token(objects.get(_reference(self.trailer, b"/Info") or 0, b""), b"/Title")
 
         # What the job replaces with its own (catalog, info, metadata, tree root, ParentTree): a
         # reference to it becomes null.
-        dropped = {root.objgen[0], tree.objgen[0]}
-        if "/Info" in pdf.trailer:
-            dropped.add(pdf.trailer.Info.objgen[0])
-        if "/Metadata" in root:
-            dropped.add(root.Metadata.objgen[0])
+        metadata = _reference(catalog, b"/Metadata")
+        dropped = {root, tree, _reference(self.trailer, b"/Info"), metadata}
+        job.conformant = job.conformant and metadata in self.streams and self._claims_pdfua(metadata)
         keys: list[tuple[int, bytes]] = []
-        if "/ParentTree" in tree:
-            dropped |= _tree_nodes(tree.ParentTree)
-            keys = [(key + self.key_offset, _text_of(value)) for key, value in number_tree_items(tree.ParentTree)]
-        next_key = max([key + 1 for key, _ in keys] + [self.key_offset + int(tree.get("/ParentTreeNextKey", 0))])
+        parent_tree = _reference(tree_text, b"/ParentTree")
+        if parent_tree is not None:
+            keys = [(key + self.key_offset, value) for key, value in self._number_tree(parent_tree, dropped)]
+        stated = _NEXT_KEY.search(tree_text)
+        next_key = max([key + 1 for key, _ in keys] + [self.key_offset + (int(stated[1]) if stated else 0)])
         self.font_renames = self._font_renames()
-        self.id_renames = self._ids(tree)
-        maps = [(merged, name, _text_of(value))
-                for mapping, merged in (("/RoleMap", job.role_map), ("/ClassMap", job.class_map))
-                for name, value in tree.get(mapping, pikepdf.Dictionary()).items() if name not in merged]
+        maps: list[tuple[dict[str, bytes], str, bytes]] = []
+        if any(key in tree_text for key in (b"/RoleMap", b"/ClassMap", b"/IDTree")):
+            with pikepdf.open(io.BytesIO(self.data)) as pdf:  # rare (not in WeasyPrint's files): qpdf reads them
+                source = pdf.Root.StructTreeRoot
+                self.id_renames = self._ids(source)
+                maps = [(merged, name, _text_of(value))
+                        for mapping, merged in (("/RoleMap", job.role_map), ("/ClassMap", job.class_map))
+                        for name, value in source.get(mapping, pikepdf.Dictionary()).items() if name not in merged]
 
         # Shared objects first (written as they are first met), then the packet's own: its other
         # objects, then one array of owners per ParentTree key that had a direct one, numbered
@@ -235,7 +241,7 @@ class _Packet:
         # qpdf writes only what the trailer leads to: every object not left out belongs to the packet.
         numbers = self.numbers
         numbers.update(dict.fromkeys([n for n, text in self.texts.items() if _PER_PACKET.search(text)]))
-        numbers.update(dict.fromkeys(dropped, 0))
+        numbers.update(dict.fromkeys([number for number in dropped if number is not None], 0))
         for number in [number for number in self.texts if number not in numbers]:
             self._place(number)
         own = [number for number in self.texts if numbers[number] is None and number not in self.streams]
@@ -278,21 +284,51 @@ class _Packet:
             job.parent_tree.append((key, text))
         job.packet_pages.append(self.numbers[pages] or 0)
         job.packet_parts.append(self.numbers[document] or 0)
-        job.page_count += int(root.Pages.Count)
+        count = _COUNT.search(self.texts[pages])
+        job.page_count += int(count[1]) if count else 0
         job.next_key = next_key
 
-    def _part(self, text: bytes, language: str | None, title: object) -> bytes:
+    def _part(self, text: bytes, language: bytes | None, title: bytes | None) -> bytes:
+        """The packet's /Part: its /Document's kids, with the packet's language and title."""
         kids = _KIDS.search(text)
         if kids is None:
             raise CombineError("a /Document element without kids")
         part = [b"<< /K ", kids[1]]
-        if language:
-            part.append(b" /Lang " + pikepdf.String(language).unparse())
+        if language is not None:
+            part.append(b" /Lang " + language)
         part.append(b" /P %d 0 R /S /Part" % _DOCUMENT)
         if title is not None:
-            part.append(b" /T " + pikepdf.String(str(title)).unparse())
+            part.append(b" /T " + title)
         part.append(b" /Type /StructElem >>")
         return b"".join(part)
+
+    def _number_tree(self, number: int, nodes: set[int | None]) -> list[tuple[int, bytes]]:
+        """(key, value as written) of the number tree at ``number``; its nodes are added to ``nodes``."""
+        text = self.texts.get(number, b"")
+        nodes.add(number)
+        entries = []
+        found = _NUMS.search(text)
+        if found is not None:
+            if not _NUMS_ENTRIES.fullmatch(found[1]):
+                raise CombineError("a ParentTree entry that is not an array or a reference")
+            entries = [(int(key), value) for key, value in _NUMS_ENTRY.findall(found[1])]
+        kids = re.search(rb"/Kids \[([^\]]*)\]", text)
+        for kid in _REFERENCE.findall(kids[1]) if kids else ():
+            entries += self._number_tree(int(kid[0]), nodes)
+        return entries
+
+    def _claims_pdfua(self, metadata: int) -> bool:
+        """tags.claims_pdfua for this packet's XMP (asked once for each distinct one)."""
+        key = self.texts[metadata] + self.streams[metadata]
+        if key not in self.job.claims:
+            if b"/Filter" in self.texts[metadata] and b"/FlateDecode" not in self.texts[metadata]:
+                raise CombineError("XMP metadata in an unexpected encoding")
+            with pikepdf.new() as pdf:
+                pdf.Root.Metadata = pdf.make_stream(b"")
+                pdf.Root.Metadata.write(self.streams[metadata],
+                                        filter=pikepdf.Name.FlateDecode if b"/FlateDecode" in self.texts[metadata] else None)
+                self.job.claims[key] = claims_pdfua(pdf)
+        return self.job.claims[key]
 
     def _fix(self, text: bytes, references: dict[bytes, bytes]) -> bytes:
         """Text as the job has it: references renumbered, keys shifted, subset names made unique."""
@@ -370,20 +406,26 @@ def _text_of(value: pikepdf.Object) -> bytes:
     return b"%d 0 R" % value.objgen[0] if value.is_indirect else value.unparse()
 
 
-def _tree_nodes(node: pikepdf.Object) -> set[int]:
-    found = {node.objgen[0]} if node.is_indirect else set()
-    for kid in node.get("/Kids", []):
-        found |= _tree_nodes(kid)
-    return found
+def _reference(text: bytes, key: bytes) -> int | None:
+    found = re.search(re.escape(key) + rb" (\d+) 0 R", text)
+    return int(found[1]) if found else None
+
+
+def _token(text: bytes, key: bytes) -> bytes | None:
+    """The string after ``key`` as written (a literal without nested parentheses, or hex)."""
+    found = re.search(re.escape(key) + rb" (\((?:[^()\\]|\\.)*\)|<[0-9A-Fa-f]*>)", text, re.S)
+    if found is None and re.search(re.escape(key) + rb"\s*[(<]", text):
+        raise CombineError(f"a {key.decode()} string written in another way")
+    return found[1] if found else None
 
 
 _OBJECT_START = re.compile(rb"endobj\n(\d+) 0 obj\n")
 
 
-def _objects(data: bytes) -> tuple[dict[int, bytes], dict[int, bytes]]:
+def _objects(data: bytes) -> tuple[dict[int, bytes], dict[int, bytes], bytes]:
     """The objects of a file in qpdf's plain layout (one classic cross-reference table, no object
     streams, generation 0, objects in number order, streams with a direct /Length): each
-    object's text (without "n 0 obj" and "endobj") by number, and each stream's raw data."""
+    object's text (without "n 0 obj" and "endobj") by number, each stream's raw data, the trailer."""
     start = data.rfind(b"startxref")
     xref = int(data[start + 9:start + 40].split()[0]) if start >= 0 else -1
     trailer = data.find(b"trailer", xref)
@@ -408,7 +450,7 @@ def _objects(data: bytes) -> tuple[dict[int, bytes], dict[int, bytes]]:
         if split < 0 or length is None or int(length[1]) != len(stream):
             raise CombineError("a stream whose length is not given directly")
         objects[number], streams[number] = text[:split + 2], stream
-    return objects, streams
+    return objects, streams, data[trailer:start]
 
 
 def _finish(job: _Job) -> None:
