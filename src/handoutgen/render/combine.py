@@ -185,7 +185,7 @@ class _Packet:
         try:
             self.texts, self.streams, self.trailer = _objects(data)
         except CombineError:  # not qpdf's plain layout (e.g. saved by another tool): make it so
-            with pikepdf.open(io.BytesIO(data)) as pdf:
+            with pikepdf.open(io.BytesIO(data), attempt_recovery=False) as pdf:
                 buffer = io.BytesIO()
                 pdf.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable, deterministic_id=True)
             data = buffer.getvalue()
