@@ -151,3 +151,34 @@ def test_a_machine_without_the_noto_fonts_still_prints_latin_covers(cli, workspa
     out = make(cli, workspace, [row("P1", "Ann Example"), row("P2", "José Pérez", "es")], tmp_path / "packets")
     assert "Dear Ann Example," in cover_text(out / "P1.pdf")
     assert "José Pérez" in cover_text(out / "P2.pdf")
+
+
+def test_a_workspace_cover_template_is_used_but_may_not_import_packages(cli, workspace, tmp_path):
+    template = workspace / "templates" / "cover.typ"
+    edit(workspace, "= #d.heading", "= #d.heading (our clinic)", template.relative_to(workspace))
+    out = make(cli, workspace, [row("P1", "Ann Example")], tmp_path / "packets")
+    assert "Your appointment (our clinic)" in cover_text(out / "P1.pdf")
+
+    source = template.read_text(encoding="utf-8")
+    template.write_text(source + '\n#import "@preview/cetz:0.3.0": canvas\n', encoding="utf-8")
+    roster = tmp_path / "again.csv"
+    roster.write_text((tmp_path / "packets.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    result = cli("packets", roster, "--out", tmp_path / "again", "-w", workspace, "--jobs", "1")
+    assert result.exit_code != 0
+    line = len(source.splitlines()) + 2
+    assert f"templates/cover.typ:{line}" in result.stderr and "Typst package" in result.stderr
+    assert "Ann" not in result.stderr
+
+
+def test_a_broken_cover_template_stops_the_run_at_its_line_before_any_packet(cli, workspace, tmp_path):
+    template = workspace / "templates" / "cover.typ"
+    source = template.read_text(encoding="utf-8")
+    template.write_text(source + "\n#let broken = (\n", encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([HEADER, row("P1", "Ann Example"), row("P2", "Bob Example")])
+    result = cli("packets", roster, "--out", tmp_path / "packets", "-w", workspace, "--jobs", "2")
+    assert result.exit_code != 0
+    assert f"templates/cover.typ:{len(source.splitlines()) + 2}: the cover could not be laid out" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert not list((tmp_path / "packets").glob("*.pdf"))

@@ -48,7 +48,7 @@ from handoutgen.render.html import (
 )
 from handoutgen.render.cjk import write_cjk_faces
 from handoutgen.render.pdf import PdfRenderer
-from handoutgen.render.typst_cover import TYPST_COVER_TEMPLATE, TypstCoverRenderer
+from handoutgen.render.typst_cover import TYPST_COVER_TEMPLATE, TypstCoverRenderer, check_cover_template
 from handoutgen.render.settings import LARGE_PRINT_COVER_STYLESHEET, STANDARD, Edition, RenderSettings
 from handoutgen.packets.roster import Roster
 from handoutgen.prepared import HandoutFile
@@ -512,6 +512,8 @@ def _make_planned(workspace: Workspace, planned: list[PlannedRow], options: Pack
             finish(_ok_row(number, row, keys, warnings, digest, output, earlier))
         else:
             pending.append(((number, row, keys, warnings), digest, output))
+    if settings.typst_covers and pending:
+        check_cover_template(settings)
     # 3. render each handout a missing packet needs, once, into a scratch folder the next run
     # cleans if we are killed
     needed = sorted({key for (_, _, keys, _), _, _ in pending for key in keys})

@@ -178,6 +178,7 @@ class TypstCoverRenderer:
 
         self.template = settings.find_template(TYPST_COVER_TEMPLATE)
         self.source = self.template.read_bytes()
+        _refuse_packages(self.template, self.source)
         fonts_css = find(settings.style_path, "fonts/fonts.css")
         self.latin = latin_covers(fonts_css)
         font_paths = [str(fonts_css.parent)]
@@ -199,7 +200,7 @@ class TypstCoverRenderer:
         except typst.TypstError as error:
             # Typst's message names the template's problem (never the data: it is not source)
             raise RenderError(f"the cover could not be laid out: {_first_line(error)}",
-                              Location(self.template)) from None
+                              Location(self.template, _template_line(error))) from None
         if warnings:  # e.g. a font family that is not installed: the letter would print in another face
             raise RenderError(f"the cover could not be laid out as designed: {_first_line(warnings[0])}",
                               Location(self.template))
@@ -209,6 +210,38 @@ class TypstCoverRenderer:
         return cover
 
 
+# "@preview/name:1.0" (or any "@namespace/…"): Typst would download the package during a render.
+_PACKAGE = re.compile(rb'"@[A-Za-z][\w-]*/')
+
+
+def _refuse_packages(template: Path, source: bytes) -> None:
+    """A workspace's own cover.typ may not import Typst packages: they come from the internet,
+    and a render reads nothing but the workspace (and fonts)."""
+    if found := _PACKAGE.search(source):
+        line = source.count(b"\n", 0, found.start()) + 1
+        raise RenderError("the cover imports a Typst package, which would be downloaded during the render; "
+                          "copy what you need into the template instead", Location(template, line))
+
+
+# Where Typst's diagnostic points in the template (given as source text, it has this name).
+_TEMPLATE_POSITION = re.compile(r"__typst_py_bytes__\.typ:(\d+):")
+
+
+def _template_line(error: Exception) -> int | None:
+    found = _TEMPLATE_POSITION.search(str(getattr(error, "diagnostic", "")))
+    return int(found.group(1)) if found else None
+
+
 def _first_line(problem: object) -> str:
     text = str(getattr(problem, "message", problem))
     return text.strip().splitlines()[0] if text.strip() else type(problem).__name__
+
+
+def check_cover_template(settings: RenderSettings) -> None:
+    """Lay out one cover with made-up details (no patient's) before a run: a broken or unsafe
+    cover.typ stops the run with its own ``path:line`` error, before any handout is rendered
+    and before workers start (which would each fail the same way)."""
+    sample = RosterRow(patient_id="CHECK", handouts=["check"], appointment=dt.datetime(2000, 1, 3, 9, 30),
+                       arrive_minutes_before=30, location="-", clinician="-", prep="-")
+    TypstCoverRenderer(settings).render_pdf(sample, [EnclosedHandout("-", "en", False)], settings).close()
+
