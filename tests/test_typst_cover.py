@@ -182,3 +182,15 @@ def test_a_broken_cover_template_stops_the_run_at_its_line_before_any_packet(cli
     assert f"templates/cover.typ:{len(source.splitlines()) + 2}: the cover could not be laid out" in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert not list((tmp_path / "packets").glob("*.pdf"))
+
+
+def test_every_string_the_typst_cover_asks_for_is_in_the_catalog_template():
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    from conftest import REPO
+
+    with (REPO / "src/handoutgen/i18n/locale/handoutgen.pot").open("rb") as handle:
+        catalog = {message.id for message in read_po(handle) if message.id}
+    asked = {message for _, message, _, _ in extract_from_file("python", REPO / "src/handoutgen/render/typst_cover.py")}
+    assert len(asked) > 10 and asked <= catalog, asked - catalog  # else translators never see a string
