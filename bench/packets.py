@@ -12,8 +12,9 @@ Reported: packets/s and CPU ms per packet (all processes: this one and every wor
 /proc), min and median over R rounds; peak RSS of the parent and of any worker. Then, per
 language of a mixed roster (en, es, ar, zh-Hans, ru with English handouts), the CPU of one
 packet in one warm worker and the cover's size; a --resume of a finished set of N; and
---combined of that set. When Debian's chromium and Playwright are installed, a warm Chromium
-doing the render-once route (handouts printed once, a cover per patient, the same merge) runs
+--combined of that set (`--combined-only`: just that, for N packets made once, the streamed
+route beside the previous qpdf one). When Debian's chromium and Playwright are installed, a
+warm Chromium doing the render-once route (handouts printed once, a cover per patient, the same merge) runs
 in every round too, beside render-once with one job. Targets from issue #14 are printed
 PASS/FAIL.
 """
@@ -351,7 +352,8 @@ COMBINE_ROUTES = {"streamed": combine, "qpdf": combine_with_qpdf}
 
 def measure_combine(route: str, paths: list[Path], output: Path) -> tuple[float, float, int, int]:
     """One route combining ``paths`` in a fresh process: (wall s, CPU s, peak RSS KB, file bytes).
-    A process of its own, so its peak is its own (the child's imports included, ~60 MB)."""
+    A process of its own, so its peak is its own (its imports included, ~35 MB): VmHWM, as
+    Linux carries ru_maxrss over from the forking parent through exec."""
     listing = output.with_suffix(".list")
     listing.write_text("\n".join(str(p) for p in paths), encoding="utf-8")
     done = subprocess.run([sys.executable, __file__, "--combine-child", route, str(listing), str(output)],
@@ -367,8 +369,9 @@ def _combine_child(route: str, listing: Path, output: Path) -> None:
         COMBINE_ROUTES[route](paths, handle)
         handle.flush()
         os.fsync(handle.fileno())
+    status = Path("/proc/self/status").read_text()
     print(json.dumps([time.perf_counter() - start, time.process_time() - cpu,
-                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))
+                      int(re.search(r"VmHWM:\s+(\d+) kB", status)[1])]))
 
 
 def verdict(ok: bool) -> str:
