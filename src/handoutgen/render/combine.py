@@ -44,6 +44,7 @@ COMBINED_TITLE = "Patient packets"
 _CATALOG, _INFO, _METADATA, _PAGES, _TREE, _DOCUMENT, _PARENT_TREE = range(1, 8)
 _FIRST_FREE = 8
 _OBJECTS_PER_STREAM = 1000
+_ENTRY = 8  # a cross-reference entry, /W [ 1 5 2 ]: type, offset or object stream (files past 4 GB), index
 _COMPRESSION = 2  # zlib level: a third of the default's time, ~15% more bytes for the structure elements
 _FIRST_OBJECT = re.compile(rb"(?<=\n)\d+ 0 obj\n")
 _REFERENCE = re.compile(rb"(\d+) (\d+) R")
@@ -76,7 +77,7 @@ class _Job:
     output: BinaryIO
     position: int = 0
     next_number: int = _FIRST_FREE
-    xref: bytearray = field(default_factory=bytearray)  # 7 bytes an object: type, field 2, field 3
+    xref: bytearray = field(default_factory=bytearray)  # _ENTRY bytes an object: type, field 2, field 3
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
     shared: dict[bytes, int] = field(default_factory=dict)  # an object's content → its number
     subsets: dict[bytes, bytes] = field(default_factory=dict)  # subset font name → its program's digest
@@ -98,8 +99,8 @@ class _Job:
         return self.next_number - count
 
     def locate(self, first: int, entries: bytes) -> None:
-        """Cross-reference entries (7 bytes each) of objects ``first``, ``first + 1``…"""
-        start, end = first * 7, first * 7 + len(entries)
+        """Cross-reference entries of objects ``first``, ``first + 1``…"""
+        start, end = first * _ENTRY, first * _ENTRY + len(entries)
         if len(self.xref) < end:
             self.xref.extend(bytes(end - len(self.xref)))
         self.xref[start:end] = entries
@@ -110,7 +111,7 @@ class _Job:
         self.position += len(data)
 
     def write_object(self, number: int, text: bytes, stream: bytes | None = None) -> None:
-        self.locate(number, b"\1" + self.position.to_bytes(4, "big") + b"\0\0")
+        self.locate(number, b"\1" + self.position.to_bytes(5, "big") + b"\0\0")
         if stream is None:
             self.write(b"%d 0 obj\n%s\nendobj\n" % (number, text))
         else:
@@ -126,7 +127,7 @@ class _Job:
             container = self.numbers(1)
             self.write_object(container, b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>"
                               % (len(chunk), len(header), len(data)), data)
-            prefix = b"\2" + container.to_bytes(4, "big")
+            prefix = b"\2" + container.to_bytes(5, "big")
             self.locate(first + start, b"".join(map(prefix.__add__, _INDEXES[:len(chunk)])))
 
 
@@ -468,11 +469,11 @@ def _finish(job: _Job) -> None:
         b"%d %s" % pair for pair in job.parent_tree))
     # the cross-reference stream: entry 0 is the head of the free list
     xref_number = job.numbers(1)
-    job.locate(0, b"\0\0\0\0\0\xff\xff")
-    job.locate(xref_number, b"\1" + job.position.to_bytes(4, "big") + b"\0\0")
+    job.locate(0, b"\0" * 6 + b"\xff\xff")
+    job.locate(xref_number, b"\1" + job.position.to_bytes(5, "big") + b"\0\0")
     identifier = job.digest.hexdigest()[:32].encode()
     data = zlib.compress(bytes(job.xref), 6)
     start = job.position
-    job.write(b"%d 0 obj\n<< /Type /XRef /Size %d /W [ 1 4 2 ] /Root %d 0 R /Info %d 0 R /ID [ <%s> <%s> ]"
+    job.write(b"%d 0 obj\n<< /Type /XRef /Size %d /W [ 1 5 2 ] /Root %d 0 R /Info %d 0 R /ID [ <%s> <%s> ]"
               b" /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n"
               % (xref_number, job.next_number, _CATALOG, _INFO, identifier, identifier, len(data), data, start))
