@@ -102,3 +102,33 @@ def test_a_packet_that_cannot_join_leaves_no_print_file(job, tmp_path):
         write_atomic_with(target, lambda handle: combine([packets[1], broken], handle))
     assert "broken.pdf" in str(raised.value)
     assert list(target.parent.iterdir()) == []  # neither the print file nor a temporary one
+
+
+def test_element_ids_stay_unique_and_class_maps_carry_over(job, tmp_path):
+    """A packet whose tree has an IDTree and a ClassMap (ours have neither; a cover engine may):
+    the job keeps one IDTree, a later packet's repeated id renamed, and the class map."""
+    from handoutgen.render.combine import combine
+
+    packets, _ = job
+    with pikepdf.open(packets[0]) as pdf:
+        tree = pdf.Root.StructTreeRoot
+        element = tree.K[0].K[0].K[0]
+        element.ID = pikepdf.String("intro")
+        tree.IDTree = pdf.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("intro"), element])))
+        tree.ClassMap = pikepdf.Dictionary(Box=pikepdf.Dictionary(O=pikepdf.Name.Layout, Padding=2))
+        with_ids = tmp_path / "with-ids.pdf"
+        pdf.save(with_ids, deterministic_id=True)
+    combined = tmp_path / "ids.pdf"
+    with combined.open("wb") as handle:
+        combine([with_ids, packets[1], with_ids], handle)
+    with pikepdf.open(combined) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        tree = pdf.Root.StructTreeRoot
+        names = list(tree.IDTree.Names)
+        assert [str(n) for n in names[0::2]] == ["intro", "intro-3"]
+        assert [str(element.ID) for element in names[1::2]] == ["intro", "intro-3"]
+        assert names[1].objgen != names[3].objgen
+        assert tree.ClassMap.Box.Padding == 2
+        packets_parts = list(tree.K[0].K)
+        assert names[1].P.P.objgen == packets_parts[0].objgen  # each id's element in its own packet
+        assert names[3].P.P.objgen == packets_parts[2].objgen

@@ -88,7 +88,7 @@ class _Job:
     page_count: int = 0
     role_map: dict[bytes, bytes] = field(default_factory=dict)  # name as written → value as written
     class_map: dict[bytes, bytes] = field(default_factory=dict)
-    ids: dict[bytes, int] = field(default_factory=dict)  # element id (PDF string) → element number
+    ids: dict[str, int] = field(default_factory=dict)  # element id → element number
     claims: dict[bytes, bool] = field(default_factory=dict)  # XMP → whether it claims PDF/UA
     language: str | None = None
     conformant: bool = True
@@ -175,7 +175,7 @@ class _Packet:
         self.key_offset = job.next_key
         self.font_renames: dict[bytes, bytes] = {}
         self.id_renames: dict[int, tuple[bytes, bytes]] = {}
-        self.ids: dict[bytes, int] = {}
+        self.ids: dict[str, int] = {}  # this packet's element ids (renamed if need be) → its element
 
     def write(self) -> None:
         job, objects = self.job, self.texts
@@ -209,7 +209,7 @@ class _Packet:
         if b"/ClassMap" in tree_text or b"/IDTree" in tree_text or (b"/RoleMap" in tree_text and roles is None):
             with pikepdf.open(io.BytesIO(self.data)) as pdf:  # not in our packets: qpdf reads them
                 source = pdf.Root.StructTreeRoot
-                self.id_renames = self._ids(source)
+                self.id_renames = self._ids(source, dropped)
                 maps = [(merged, pikepdf.Name(name).unparse(), _text_of(value))
                         for mapping, merged in (("/RoleMap", job.role_map), ("/ClassMap", job.class_map))
                         for name, value in source.get(mapping, pikepdf.Dictionary()).items()]
@@ -376,14 +376,21 @@ class _Packet:
             self.job.subsets.setdefault(renames[full], digest)
         return renames
 
-    def _ids(self, tree: pikepdf.Object) -> dict[int, tuple[bytes, bytes]]:
-        """Element ids an earlier packet used get this packet's number: element → (old, new)."""
+    def _ids(self, tree: pikepdf.Object, dropped: set[int | None]) -> dict[int, tuple[bytes, bytes]]:
+        """Element ids an earlier packet used get this packet's number: element → (old, new).
+        The packet's IDTree nodes join ``dropped`` (the job writes one IDTree)."""
         renamed: dict[int, tuple[bytes, bytes]] = {}
-        for name, element in name_tree_items(tree.IDTree) if "/IDTree" in tree else ():
-            old = pikepdf.String(name).unparse()
-            new = pikepdf.String(f"{name}-{self.index + 1}").unparse() if old in self.job.ids else old
-            if new != old:
-                renamed[element.objgen[0]] = (old, new)
+        if "/IDTree" not in tree:
+            return renamed
+        nodes = [tree.IDTree]
+        while nodes:
+            node = nodes.pop()
+            dropped.add(node.objgen[0] if node.is_indirect else None)
+            nodes.extend(node.get("/Kids", []))
+        for name, element in name_tree_items(tree.IDTree):
+            new = f"{name}-{self.index + 1}" if name in self.job.ids else name
+            if new != name:
+                renamed[element.objgen[0]] = (pikepdf.String(name).unparse(), pikepdf.String(new).unparse())
             self.ids[new] = element.objgen[0]
         return renamed
 
@@ -461,6 +468,9 @@ def _finish(job: _Job) -> None:
         if mapping:
             tree.append(b" " + key + b" << " + b" ".join(
                 name + b" " + value for name, value in mapping.items()) + b" >>")
+    if job.ids:
+        tree.append(b" /IDTree << /Names [ " + b" ".join(
+            pikepdf.String(name).unparse() + b" %d 0 R" % job.ids[name] for name in sorted(job.ids)) + b" ] >>")
     tree.append(b" >>")
     job.write_object(_TREE, b"".join(tree))
     job.write_object(_DOCUMENT, b"<< /Type /StructElem /S /Document /P %d 0 R /K [ %s ] >>" % (
