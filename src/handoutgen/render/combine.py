@@ -45,7 +45,7 @@ _CATALOG, _INFO, _METADATA, _PAGES, _TREE, _DOCUMENT, _PARENT_TREE = range(1, 8)
 _FIRST_FREE = 8
 _OBJECTS_PER_STREAM = 1000
 _ENTRY = 8  # a cross-reference entry, /W [ 1 5 2 ]: type, offset or object stream (files past 4 GB), index
-_COMPRESSION = 2  # zlib level: a third of the default's time, ~15% more bytes for the structure elements
+_COMPRESSION = 2  # zlib level: a third of the time of the default (6) for an ~11% larger print job
 _FIRST_OBJECT = re.compile(rb"(?<=\n)\d+ 0 obj\n")
 _REFERENCE = re.compile(rb"(\d+) (\d+) R")
 _ROLE_MAP = re.compile(rb"/RoleMap << ((?:/[^\s/<>\[\]()]+ /[^\s/<>\[\]()]+ )*)>>")
