@@ -35,8 +35,7 @@ from typing import BinaryIO
 import pikepdf
 
 from handoutgen.errors import Location, RenderError
-from handoutgen.render.tags import PDF_VERSION, claims_pdfua
-from handoutgen.render.tags import _name_tree_items as name_tree_items, _xmp as xmp_packet
+from handoutgen.render.tags import PDF_VERSION, claims_pdfua, name_tree_items, xmp_packet
 
 COMBINED_TITLE = "Patient packets"
 

@@ -85,7 +85,7 @@ def number_tree_items(node: pikepdf.Object) -> Iterator[tuple[int, pikepdf.Objec
     return ((int(key), value) for key, value in _tree_items(node, "/Nums"))
 
 
-def _name_tree_items(node: pikepdf.Object) -> Iterator[tuple[str, pikepdf.Object]]:
+def name_tree_items(node: pikepdf.Object) -> Iterator[tuple[str, pikepdf.Object]]:
     return ((str(key), value) for key, value in _tree_items(node, "/Names"))
 
 
@@ -672,7 +672,7 @@ def merge(target: pikepdf.Pdf, parts: Iterable[Part | None], title: str, languag
         root.Lang = pikepdf.String(language)
     target.docinfo["/Title"] = title
     unique_font_subset_names(target)
-    root.Metadata = target.make_stream(_xmp(title, language, conformant))
+    root.Metadata = target.make_stream(xmp_packet(title, language, conformant))
 
 
 def _copy(target: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
@@ -718,7 +718,7 @@ def _shift_struct_parents(pages: list[pikepdf.Page], offset: int) -> None:
 
 
 def _merge_ids(target: pikepdf.Pdf, id_tree: pikepdf.Object, ids: dict[str, pikepdf.Object], suffix: str) -> None:
-    for name, element in _name_tree_items(id_tree):
+    for name, element in name_tree_items(id_tree):
         copied = _copy(target, element)
         if name in ids:  # the same id in two parts: the later one is renamed
             name = name + suffix
@@ -779,7 +779,7 @@ def _font_program(font: pikepdf.Object) -> bytes | None:
     return None
 
 
-def _xmp(title: str, language: str | None, claim_pdfua: bool) -> bytes:
+def xmp_packet(title: str, language: str | None, claim_pdfua: bool) -> bytes:
     claim = '<rdf:Description rdf:about="" pdfuaid:part="1" />' if claim_pdfua else ""
     language_entry = (
         f'<rdf:Description rdf:about=""><dc:language><rdf:Bag><rdf:li>{escape(language)}</rdf:li>'
