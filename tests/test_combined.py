@@ -132,3 +132,13 @@ def test_element_ids_stay_unique_and_class_maps_carry_over(job, tmp_path):
         packets_parts = list(tree.K[0].K)
         assert names[1].P.P.objgen == packets_parts[0].objgen  # each id's element in its own packet
         assert names[3].P.P.objgen == packets_parts[2].objgen
+
+
+def test_a_roster_with_no_good_row_makes_no_print_job(cli, workspace, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("patient_id,handouts\nP1,no-such-handout\nP2,no-such-handout\n", encoding="utf-8")
+    combined = tmp_path / "print.pdf"
+    result = cli("packets", roster, "--out", tmp_path / "packets", "--combined", combined, "-w", workspace)
+    assert result.exit_code != 0
+    assert "0 of 2 packet(s)" in result.stderr and "no packet to print, so no combined file" in result.stderr
+    assert not combined.exists()  # not a PDF of no pages, which readers refuse

@@ -239,11 +239,10 @@ def packets(
     for row in rows:
         for warning in row.warnings:
             err.print(terminal_safe(f"{shown_path}: row {row.row} ({row.patient_id}): warning: {warning}"), markup=False)
-    err.print(
-        f"{len(rows) - len(failed)} of {len(rows)} packet(s) written to {out_dir}/ "
-        f"(manifest.csv, manifest.json){f'; combined: {combined}' if combined else ''}",
-        markup=False,
-    )
+    made = len(rows) - len(failed)
+    print_job = (f"; combined: {combined}" if made else "; no packet to print, so no combined file") if combined else ""
+    err.print(f"{made} of {len(rows)} packet(s) written to {out_dir}/ (manifest.csv, manifest.json){print_job}",
+              markup=False)
     raise typer.Exit(EXIT_PROBLEMS if failed else EXIT_OK)
 
 

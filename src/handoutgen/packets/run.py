@@ -476,8 +476,8 @@ def _make_locked(workspace: Workspace, roster: Roster, options: PacketOptions, s
             if completed:
                 raise  # otherwise the error already on its way says what went wrong
     ordered = manifest.ordered()
-    if options.combined is not None:
-        ok_paths = [out_dir / r.output for r in ordered if r.status == OK]
+    ok_paths = [out_dir / r.output for r in ordered if r.status == OK]
+    if options.combined is not None and ok_paths:  # no packet, no print job (a PDF needs a page)
         try:
             write_atomic_with(options.combined, lambda handle: combine(ok_paths, handle))
         except OSError as error:
