@@ -2,7 +2,7 @@
 
 A WeasyPrint document costs ~45 ms of CPU whatever its size (cascade, layout, drawing, font
 subsetting), and a packet's cover is one small page per patient: Typst lays the same letter
-out in ~3 ms, tagged (PDF/UA-1), with its own font subsets (a Chinese cover carries only the
+out in ~7 ms, tagged (PDF/UA-1), with its own font subsets (a Chinese cover carries only the
 glyphs it prints). The letter is ``templates/cover.typ``; every text reaches it as JSON data
 (``sys.inputs``), translated and formatted here with the same catalogs and Babel formats as
 the HTML cover, so a patient field is a value, never Typst source.
