@@ -8,6 +8,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pikepdf
 import pytest
 
 from conftest import REPO, pdf_text
@@ -103,3 +104,12 @@ def test_the_wheel_works_in_a_fresh_venv_and_an_empty_folder(tmp_path):
         cwd=folder, env=clean_env, capture_output=True, text=True)
     assert api.returncode == 0, api.stderr
     assert "Retrograde Pyelography" in pdf_text(folder / "api.pdf")
+    # A coordinator's packets: the cover letter comes from the wheel's own cover.typ (Typst)
+    (folder / "roster.csv").write_text("patient_id,patient_name,handouts,appointment\n"
+                                       "P1,Ann Example,retrograde-pyelography,2026-12-01T09:30\n", encoding="utf-8")
+    packets = run("packets", "roster.csv", "--out", "packets", "-j", "1")
+    assert packets.returncode == 0, packets.stderr
+    cover = " ".join(pdf_text(folder / "packets/P1.pdf").split())
+    assert "Your appointment" in cover and "Dear Ann Example," in cover and "Tuesday, December 1, 2026" in cover
+    with pikepdf.open(folder / "packets/P1.pdf") as pdf:  # Typst names the face "AtkinsonHyperlegible", WeasyPrint "Atkinson-Hyperlegible"
+        assert any("+AtkinsonHyperlegible" in str(font.BaseFont) for font in pdf.pages[0].Resources.Font.values())
